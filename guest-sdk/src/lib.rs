@@ -1,0 +1,181 @@
+//! Write Quarry query modules: Grafana datasources that run as WebAssembly components inside the
+//! Quarry host.
+//!
+//! # Brief overview
+//!
+//! A module is a type implementing [`Datasource`], exported with [`export!`]. The host creates
+//! one value per Grafana datasource instance with [`Datasource::new`] and calls its methods:
+//!
+//! - [`InstanceSettings`] carries the datasource's settings; [`InstanceSettings::json_data`]
+//!   parses `jsonData` into the module's own type.
+//! - [`DataQuery`] is one panel query; [`DataQuery::model`] parses its JSON, [`TimeRange`] is
+//!   the dashboard's time range.
+//! - [`Frame`] and [`Field`] build the answer, with [`FrameMeta`] and [`FieldConfig`] for
+//!   Grafana's metadata. A field holds a `Vec` of any [`FieldType`] (`Vec<Option<_>>` for a
+//!   nullable field): [`Time`], the integer and float types, `bool`, strings,
+//!   [`serde_json::Value`] and [`EnumIndex`].
+//! - [`Error`] says what went wrong with an [`ErrorKind`] the host maps to Grafana's status and
+//!   error source; [`Context`] adds context lines to any `Result`.
+//! - [`Health`], [`ResourceRequest`]/[`ResourceResponse`], [`SubscribeResponse`] and
+//!   [`PublishResponse`] answer the other Grafana calls; [`log`] logs through the host.
+//!
+//! # Example
+//!
+//! A complete module (its crate is a `cdylib` built for `wasm32-wasip2`):
+//!
+//! ```
+//! use quarry_guest::{
+//!     DataQuery, Datasource, Error, Field, FieldConfig, Frame, Health, InstanceSettings, Time,
+//! };
+//!
+//! #[derive(serde::Deserialize)]
+//! #[serde(rename_all = "camelCase")]
+//! struct Settings {
+//!     #[serde(default)]
+//!     unit: Option<String>,
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Model {
+//!     #[serde(default = "default_value")]
+//!     value: f64,
+//! }
+//!
+//! fn default_value() -> f64 {
+//!     1.0
+//! }
+//!
+//! struct Constant {
+//!     unit: Option<String>,
+//! }
+//!
+//! impl Datasource for Constant {
+//!     fn new(settings: InstanceSettings) -> Result<Self, Error> {
+//!         let settings: Settings = settings.json_data()?;
+//!         Ok(Self { unit: settings.unit })
+//!     }
+//!
+//!     fn query(&self, query: DataQuery) -> Result<Vec<Frame>, Error> {
+//!         let model: Model = query.model()?;
+//!         let range = query.time_range;
+//!         quarry_guest::log::debug("constant query", &[("refId", &query.ref_id)]);
+//!         Ok(vec![
+//!             Frame::new("constant")
+//!                 .with_field(Field::new("time", vec![range.from(), range.to()]))
+//!                 .with_field(
+//!                     Field::new("value", vec![model.value; 2])
+//!                         .with_labels([("source", "constant")])
+//!                         .with_config(FieldConfig {
+//!                             unit: self.unit.clone(),
+//!                             ..Default::default()
+//!                         }),
+//!                 ),
+//!         ])
+//!     }
+//!
+//!     fn check_health(&self) -> Health {
+//!         Health::ok("constant module ready")
+//!     }
+//! }
+//!
+//! quarry_guest::export!(Constant);
+//!
+//! // Off wasm the export is a no-op, so the datasource can be unit tested natively.
+//! # fn main() -> Result<(), Error> {
+//! let constant = Constant::new(InstanceSettings {
+//!     raw_json_data: r#"{"unit": "ms"}"#.into(),
+//!     ..Default::default()
+//! })?;
+//! let frames = constant.query(DataQuery {
+//!     json: r#"{"value": 4.5}"#.into(),
+//!     time_range: quarry_guest::TimeRange::from_millis(0, 1_000),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(frames[0].row_count(), Some(2));
+//! assert_eq!(frames[0].field("time").unwrap().values(), &quarry_guest::Column::Time(vec![0, 1_000_000_000]));
+//! # let _ = Time::now();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The module's `Cargo.toml`:
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [dependencies]
+//! quarry-guest = { path = "../../guest-sdk" }
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! Build it with `cargo build --target wasm32-wasip2 --release`.
+
+#[doc(hidden)]
+pub mod bindings;
+mod convert;
+mod datasource;
+mod error;
+mod frame;
+pub mod log;
+mod query;
+mod resource;
+mod settings;
+mod wrapper;
+
+pub use bindings::quarry::datasource::types::{
+    Column, PublishResponse, ResourceRequest, ResourceResponse, SubscribeRequest,
+};
+pub use datasource::{Datasource, Health, HealthStatus, SubscribeResponse, Subscription};
+pub use error::{Context, Error, ErrorKind};
+pub use frame::{
+    EnumIndex, Field, FieldConfig, FieldType, Frame, FrameMeta, FrameType, IntoValues, Notice,
+    Severity, Time,
+};
+pub use query::{DataQuery, TimeRange};
+pub use settings::InstanceSettings;
+
+/// What [`export!`] expands to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::wrapper::InstanceImpl;
+}
+
+/// Exports a [`Datasource`] implementation as the module's `datasource` interface.
+///
+/// Invoke it once, in the module crate, with the implementing type:
+///
+/// ```
+/// # use quarry_guest::{DataQuery, Datasource, Error, Frame, InstanceSettings};
+/// struct Empty;
+///
+/// impl Datasource for Empty {
+///     fn new(_: InstanceSettings) -> Result<Self, Error> {
+///         Ok(Empty)
+///     }
+///
+///     fn query(&self, _: DataQuery) -> Result<Vec<Frame>, Error> {
+///         Ok(Vec::new())
+///     }
+/// }
+///
+/// quarry_guest::export!(Empty);
+/// ```
+///
+/// On `wasm32` it generates the component's exported functions; elsewhere it only checks that
+/// the type implements [`Datasource`], so the module's crate builds and tests natively.
+#[macro_export]
+macro_rules! export {
+    ($datasource:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            type QuarryGuestExports = $crate::__private::InstanceImpl<$datasource>;
+            $crate::bindings::__export_module!(QuarryGuestExports with_types_in $crate::bindings);
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: () = {
+            const fn assert_datasource<T: $crate::Datasource>() {}
+            assert_datasource::<$datasource>();
+        };
+    };
+}

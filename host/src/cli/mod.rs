@@ -1,0 +1,175 @@
+//! The command line for module authors (run a module directly) and for trying the plugin the
+//! way Grafana runs it (`quarry grafana …`).
+
+mod grafana;
+mod local;
+mod time;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use quarry_host::handler::{DataQuery, DatasourceSettings};
+
+/// Quarry: a Grafana datasource plugin whose queries run in WebAssembly modules.
+///
+/// Launched by Grafana (with its plugin environment) this binary serves the plugin protocol.
+/// Run by hand, it offers the commands below.
+#[derive(Debug, Parser)]
+#[command(name = "quarry", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one query against a module file and print the frames.
+    Query(QueryArgs),
+    /// Run a module's health check.
+    Health(ModuleArgs),
+    /// Subscribe to a module's stream and print N ticks.
+    Stream(StreamArgs),
+    /// Show a module's contract version, exports and imports.
+    Inspect {
+        /// The module's `.wasm` file.
+        #[arg(long)]
+        module: PathBuf,
+    },
+    /// Act as Grafana: launch a plugin executable with Grafana's environment and call it over gRPC.
+    Grafana(grafana::GrafanaArgs),
+}
+
+/// A module file and the datasource settings to create its instance with.
+#[derive(Debug, Args)]
+pub struct ModuleArgs {
+    /// The module's `.wasm` file.
+    #[arg(long)]
+    pub module: PathBuf,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
+
+/// Datasource instance settings, as Grafana would send them.
+#[derive(Debug, Args, Clone)]
+pub struct SettingsArgs {
+    /// The datasource's jsonData object.
+    #[arg(long, default_value = "{}")]
+    pub json_data: String,
+    /// A secure setting, KEY=VALUE (repeatable).
+    #[arg(long = "secure", value_name = "KEY=VALUE")]
+    pub secure: Vec<String>,
+    /// The datasource uid.
+    #[arg(long, default_value = "cli")]
+    pub uid: String,
+    /// The datasource name.
+    #[arg(long, default_value = "quarry-cli")]
+    pub name: String,
+    /// The datasource URL.
+    #[arg(long, default_value = "")]
+    pub url: String,
+}
+
+impl SettingsArgs {
+    fn to_settings(&self) -> anyhow::Result<DatasourceSettings> {
+        serde_json::from_str::<serde_json::Value>(&self.json_data)
+            .map_err(|e| anyhow::anyhow!("--json-data is not valid JSON: {e}"))?;
+        let mut secure = std::collections::BTreeMap::new();
+        for kv in &self.secure {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--secure {kv:?}: expected KEY=VALUE"))?;
+            secure.insert(k.to_string(), v.to_string());
+        }
+        Ok(DatasourceSettings {
+            id: 1,
+            uid: self.uid.clone(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            json_data: self.json_data.clone(),
+            secure_json_data: secure,
+            updated_ms: 1,
+        })
+    }
+}
+
+/// One query: model, time range and sizing.
+#[derive(Debug, Args, Clone)]
+pub struct QuerySpec {
+    /// The query model JSON (what the query editor stores).
+    #[arg(long, default_value = "{}")]
+    pub query: String,
+    /// Start of the time range: epoch ms, RFC 3339, `now` or `now-<n><s|m|h|d>`.
+    #[arg(long, default_value = "now-1h")]
+    pub from: String,
+    /// End of the time range (same forms as --from).
+    #[arg(long, default_value = "now")]
+    pub to: String,
+    /// Suggested interval between points, ms.
+    #[arg(long, default_value_t = 60_000)]
+    pub interval_ms: i64,
+    #[arg(long, default_value_t = 1000)]
+    pub max_data_points: i64,
+    #[arg(long, default_value = "A")]
+    pub ref_id: String,
+    #[arg(long, default_value = "")]
+    pub query_type: String,
+}
+
+impl QuerySpec {
+    fn to_query(&self) -> anyhow::Result<DataQuery> {
+        let now = time::now_ms();
+        Ok(DataQuery {
+            ref_id: self.ref_id.clone(),
+            query_type: self.query_type.clone(),
+            from_ms: time::parse(&self.from, now)?,
+            to_ms: time::parse(&self.to, now)?,
+            interval_ms: self.interval_ms,
+            max_data_points: self.max_data_points,
+            json: self.query.clone().into_bytes(),
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub module: ModuleArgs,
+    #[command(flatten)]
+    pub spec: QuerySpec,
+    /// `table` or `json` (Grafana frame JSON).
+    #[arg(long, default_value = "table")]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    #[command(flatten)]
+    pub module: ModuleArgs,
+    /// The channel path below `ds/<uid>/`.
+    #[arg(long)]
+    pub path: String,
+    /// Subscription data (JSON).
+    #[arg(long, default_value = "")]
+    pub data: String,
+    /// How many ticks to print.
+    #[arg(long, default_value_t = 5)]
+    pub ticks: u32,
+}
+
+/// Runs a CLI command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Query(a) => local::query(a).await,
+        Command::Health(a) => local::health(a).await,
+        Command::Stream(a) => local::stream(a).await,
+        Command::Inspect { module } => local::inspect(&module),
+        Command::Grafana(a) => grafana::run(a).await,
+    }
+}

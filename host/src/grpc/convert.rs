@@ -1,0 +1,126 @@
+//! The only place pluginv2 messages are mapped to and from the handler's domain types.
+
+use std::collections::BTreeMap;
+
+use quarry_frame::to_arrow::to_arrow;
+use quarry_frame::to_json::{self, Include};
+
+use super::pluginv2::pluginv2 as pb;
+use crate::handler::{
+    DataQuery, DataResponse, DatasourceSettings, FrameFormat, HealthResult, HealthStatus,
+    PluginContext, ResourceRequest, ResourceResponse,
+};
+
+pub(crate) fn plugin_context(ctx: Option<pb::PluginContext>) -> PluginContext {
+    let Some(ctx) = ctx else {
+        return PluginContext::default();
+    };
+    PluginContext {
+        org_id: ctx.org_id,
+        plugin_id: ctx.plugin_id,
+        datasource: ctx.data_source_instance_settings.map(datasource_settings),
+        grafana_config: ctx.grafana_config.into_iter().collect(),
+    }
+}
+
+fn datasource_settings(s: pb::DataSourceInstanceSettings) -> DatasourceSettings {
+    DatasourceSettings {
+        id: s.id,
+        uid: s.uid,
+        name: s.name,
+        url: s.url,
+        json_data: String::from_utf8_lossy(&s.json_data).into_owned(),
+        secure_json_data: s.decrypted_secure_json_data.into_iter().collect::<BTreeMap<_, _>>(),
+        updated_ms: s.last_updated_ms,
+    }
+}
+
+pub(crate) fn data_query(q: pb::DataQuery) -> DataQuery {
+    let range = q.time_range.unwrap_or_default();
+    DataQuery {
+        ref_id: q.ref_id,
+        query_type: q.query_type,
+        from_ms: range.from_epoch_ms,
+        to_ms: range.to_epoch_ms,
+        interval_ms: q.interval_ms,
+        max_data_points: q.max_data_points,
+        json: q.json,
+    }
+}
+
+pub(crate) fn frame_format(f: i32) -> FrameFormat {
+    if f == pb::DataFrameFormat::Json as i32 {
+        FrameFormat::Json
+    } else {
+        FrameFormat::Arrow
+    }
+}
+
+/// Encodes one response; a frame that fails to encode becomes that query's error.
+pub(crate) fn data_response(resp: DataResponse, format: FrameFormat) -> pb::DataResponse {
+    let mut out = pb::DataResponse {
+        status: 200,
+        format: match format {
+            FrameFormat::Arrow => pb::DataFrameFormat::Arrow as i32,
+            FrameFormat::Json => pb::DataFrameFormat::Json as i32,
+        },
+        ..Default::default()
+    };
+    for frame in resp.frames {
+        let encoded = match format {
+            FrameFormat::Arrow => to_arrow(frame).map_err(|e| e.to_string()),
+            FrameFormat::Json => Ok(to_json::to_json(&frame, Include::All)),
+        };
+        match encoded {
+            Ok(bytes) => out.frames.push(bytes),
+            Err(e) => {
+                out.frames.clear();
+                out.error = format!("encoding a frame failed: {e}");
+                out.status = 500;
+                out.error_source = "plugin".into();
+                return out;
+            }
+        }
+    }
+    if let Some(err) = resp.error {
+        out.error = err.message;
+        out.status = i32::from(err.status);
+        out.error_source = err.source.as_str().to_string();
+    }
+    out
+}
+
+pub(crate) fn health(h: HealthResult) -> pb::CheckHealthResponse {
+    use pb::check_health_response::HealthStatus as S;
+    pb::CheckHealthResponse {
+        status: match h.status {
+            HealthStatus::Ok => S::Ok,
+            HealthStatus::Error => S::Error,
+            HealthStatus::Unknown => S::Unknown,
+        } as i32,
+        message: h.message,
+        json_details: h.json_details.map(String::into_bytes).unwrap_or_default(),
+    }
+}
+
+pub(crate) fn resource_request(r: pb::CallResourceRequest) -> ResourceRequest {
+    ResourceRequest {
+        method: r.method,
+        path: r.path,
+        url: r.url,
+        headers: r.headers.into_iter().map(|(k, v)| (k, v.values)).collect(),
+        body: r.body,
+    }
+}
+
+pub(crate) fn resource_response(r: ResourceResponse) -> pb::CallResourceResponse {
+    pb::CallResourceResponse {
+        code: i32::from(r.status),
+        headers: r
+            .headers
+            .into_iter()
+            .map(|(k, values)| (k, pb::StringList { values }))
+            .collect(),
+        body: r.body,
+    }
+}

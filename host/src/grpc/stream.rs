@@ -1,0 +1,96 @@
+//! `pluginv2.Stream`: SubscribeStream, RunStream, PublishStream (Grafana Live).
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use super::convert;
+use super::pluginv2::pluginv2::{self as pb, stream_server};
+use crate::handler::{Dispatcher, QueryError, StreamDecision};
+
+#[derive(Debug)]
+pub(crate) struct StreamService(pub(crate) Arc<Dispatcher>);
+
+type PacketStream = Pin<Box<dyn Stream<Item = Result<pb::StreamPacket, Status>> + Send>>;
+
+/// A stream failure as a gRPC status; Grafana logs it and restarts the stream with backoff.
+fn status(e: QueryError) -> Status {
+    match e.status {
+        404 => Status::not_found(e.message),
+        403 => Status::permission_denied(e.message),
+        400 => Status::invalid_argument(e.message),
+        _ => Status::internal(e.message),
+    }
+}
+
+#[tonic::async_trait]
+impl stream_server::Stream for StreamService {
+    type RunStreamStream = PacketStream;
+
+    async fn subscribe_stream(
+        &self,
+        request: Request<pb::SubscribeStreamRequest>,
+    ) -> Result<Response<pb::SubscribeStreamResponse>, Status> {
+        use pb::subscribe_stream_response::Status as S;
+        let req = request.into_inner();
+        let ctx = convert::plugin_context(req.plugin_context);
+        let decision = self
+            .0
+            .subscribe_stream(&ctx, &req.path, &req.data)
+            .await
+            .map_err(status)?;
+        let (status, data) = match decision {
+            StreamDecision::Ok(initial) => (S::Ok, initial.unwrap_or_default()),
+            StreamDecision::NotFound => (S::NotFound, Vec::new()),
+            StreamDecision::PermissionDenied => (S::PermissionDenied, Vec::new()),
+        };
+        Ok(Response::new(pb::SubscribeStreamResponse {
+            status: status as i32,
+            data,
+        }))
+    }
+
+    async fn run_stream(
+        &self,
+        request: Request<pb::RunStreamRequest>,
+    ) -> Result<Response<Self::RunStreamStream>, Status> {
+        let req = request.into_inner();
+        let ctx = convert::plugin_context(req.plugin_context);
+        let rx = self
+            .0
+            .run_stream(&ctx, req.path, req.data)
+            .await
+            .map_err(status)?;
+        let packets = ReceiverStream::new(rx).map(|item| match item {
+            Ok(data) => Ok(pb::StreamPacket { data }),
+            Err(e) => Err(status(e)),
+        });
+        Ok(Response::new(Box::pin(packets)))
+    }
+
+    async fn publish_stream(
+        &self,
+        request: Request<pb::PublishStreamRequest>,
+    ) -> Result<Response<pb::PublishStreamResponse>, Status> {
+        use pb::publish_stream_response::Status as S;
+        let req = request.into_inner();
+        let ctx = convert::plugin_context(req.plugin_context);
+        let decision = self
+            .0
+            .publish_stream(&ctx, &req.path, &req.data)
+            .await
+            .map_err(status)?;
+        let (status, data) = match decision {
+            StreamDecision::Ok(out) => (S::Ok, out.map(String::into_bytes).unwrap_or_default()),
+            StreamDecision::NotFound => (S::NotFound, Vec::new()),
+            StreamDecision::PermissionDenied => (S::PermissionDenied, Vec::new()),
+        };
+        Ok(Response::new(pb::PublishStreamResponse {
+            status: status as i32,
+            data,
+        }))
+    }
+}

@@ -1,0 +1,277 @@
+//! Datasource instances: one live module instance per Grafana datasource, created on first use,
+//! recreated when Grafana's settings change, and hot-reloaded when its `.wasm` file changes.
+//!
+//! Mirrors the Go SDK's instance manager: keyed by datasource uid, rebuilt when `lastUpdatedMS`
+//! or the Grafana config changes. A replaced instance is disposed when its last in-flight call
+//! releases it (each call holds an `Arc`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use crate::handler::{DatasourceSettings, PluginContext};
+use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, ModuleLimits, Runtime};
+
+/// How often a live instance checks whether its module file changed on disk.
+const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Why a datasource instance could not be had.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstanceError {
+    /// The request carried no datasource settings (a plugin-level call).
+    #[error("the request carries no datasource instance settings")]
+    NoDatasource,
+    /// `jsonData` is not what the host needs.
+    #[error("datasource {uid:?}: {reason}")]
+    Settings { uid: String, reason: String },
+    #[error("datasource {uid:?}: {source}")]
+    Module { uid: String, source: ModuleError },
+    /// The module refused the settings or failed while creating its instance.
+    #[error("datasource {uid:?}: creating the module instance failed: {source}")]
+    Create { uid: String, source: GuestError },
+}
+
+/// The host's own keys in a datasource's `jsonData`; everything else is the module's.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HostSettings {
+    module: Option<String>,
+    /// Per-call deadline, ms (capped by the host's own limit).
+    call_timeout_ms: Option<u64>,
+    /// Linear-memory limit, MiB (capped by the host's own limit).
+    memory_limit_mb: Option<usize>,
+}
+
+impl HostSettings {
+    fn parse(settings: &DatasourceSettings) -> Result<Self, InstanceError> {
+        let text = if settings.json_data.trim().is_empty() {
+            "{}"
+        } else {
+            &settings.json_data
+        };
+        serde_json::from_str(text).map_err(|e| InstanceError::Settings {
+            uid: settings.uid.clone(),
+            reason: format!("jsonData is not valid for Quarry: {e}"),
+        })
+    }
+
+    /// The host's limits, tightened (never loosened) by the datasource's settings.
+    fn limits(&self, host: &ModuleLimits) -> ModuleLimits {
+        let mut limits = host.clone();
+        if let Some(ms) = self.call_timeout_ms {
+            limits.call_timeout = limits.call_timeout.min(Duration::from_millis(ms.max(1)));
+        }
+        if let Some(mb) = self.memory_limit_mb {
+            limits.max_memory_bytes = limits.max_memory_bytes.min(mb.max(1) << 20);
+        }
+        limits
+    }
+}
+
+/// A live datasource instance.
+#[derive(Debug)]
+pub struct DatasourceInstance {
+    pub settings: DatasourceSettings,
+    grafana_config: BTreeMap<String, String>,
+    pub guests: Arc<GuestPool>,
+    next_reload_check: Mutex<Instant>,
+    /// The last hot-reload failure, shown in health checks while the old module keeps serving.
+    reload_error: Mutex<Option<String>>,
+    active: Arc<AtomicI64>,
+}
+
+impl DatasourceInstance {
+    pub fn module(&self) -> &Arc<CompiledModule> {
+        self.guests.module()
+    }
+
+    pub fn reload_error(&self) -> Option<String> {
+        self.reload_error.lock().expect("reload error lock").clone()
+    }
+
+    fn due_for_reload_check(&self) -> bool {
+        let mut next = self.next_reload_check.lock().expect("reload check lock");
+        let now = Instant::now();
+        if now < *next {
+            return false;
+        }
+        *next = now + RELOAD_CHECK_INTERVAL;
+        true
+    }
+}
+
+impl Drop for DatasourceInstance {
+    fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+        tracing::debug!(
+            dsUid = %self.settings.uid,
+            module = %self.module().name(),
+            "disposed datasource instance"
+        );
+    }
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<DatasourceInstance>>>>;
+
+/// Finds or builds the live instance for a request's datasource.
+#[derive(Debug)]
+pub struct InstanceManager {
+    runtime: Runtime,
+    slots: Mutex<HashMap<String, Slot>>,
+    active: Arc<AtomicI64>,
+}
+
+impl InstanceManager {
+    pub fn new(runtime: Runtime) -> Self {
+        InstanceManager {
+            runtime,
+            slots: Mutex::default(),
+            active: Arc::default(),
+        }
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Number of live datasource instances.
+    pub fn active(&self) -> i64 {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// The instance for this request, creating or replacing it as needed.
+    pub async fn get(&self, ctx: &PluginContext) -> Result<Arc<DatasourceInstance>, InstanceError> {
+        let settings = ctx.datasource.as_ref().ok_or(InstanceError::NoDatasource)?;
+        let key = if settings.uid.is_empty() {
+            format!("id:{}", settings.id)
+        } else {
+            settings.uid.clone()
+        };
+        let slot = self
+            .slots
+            .lock()
+            .expect("instance slots lock")
+            .entry(key)
+            .or_default()
+            .clone();
+        // Per-key lock: concurrent first requests build the instance once.
+        let mut current = slot.lock().await;
+        if let Some(live) = current.as_ref() {
+            if live.settings.updated_ms == settings.updated_ms
+                && live.grafana_config == ctx.grafana_config
+            {
+                if live.due_for_reload_check() && !live.module().is_current() {
+                    self.hot_reload(&mut current, ctx).await;
+                }
+                return Ok(current.as_ref().expect("instance present").clone());
+            }
+            let why = if live.settings.updated_ms != settings.updated_ms {
+                "settings changed (lastUpdatedMS)"
+            } else {
+                "Grafana config changed"
+            };
+            tracing::info!(dsUid = %settings.uid, reason = why, "recreating datasource instance");
+        }
+        let fresh = self.create(settings, &ctx.grafana_config).await?;
+        *current = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Swaps in a rebuilt instance for a changed module file; keeps the old one if the new
+    /// module fails to compile or instantiate.
+    async fn hot_reload(&self, current: &mut Option<Arc<DatasourceInstance>>, ctx: &PluginContext) {
+        let live = current.as_ref().expect("instance present").clone();
+        match self.create(&live.settings, &ctx.grafana_config).await {
+            Ok(fresh) => {
+                tracing::info!(
+                    dsUid = %live.settings.uid,
+                    module = %fresh.module().name(),
+                    "module file changed: reloaded"
+                );
+                *current = Some(fresh);
+            }
+            Err(e) => {
+                tracing::error!(
+                    dsUid = %live.settings.uid,
+                    error = %e,
+                    "module file changed but the new version failed; still serving the previous one"
+                );
+                *live.reload_error.lock().expect("reload error lock") = Some(e.to_string());
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        settings: &DatasourceSettings,
+        grafana_config: &BTreeMap<String, String>,
+    ) -> Result<Arc<DatasourceInstance>, InstanceError> {
+        let name = module_name(settings)?;
+        let limits = HostSettings::parse(settings)?.limits(self.runtime.limits());
+        let module = self
+            .runtime
+            .load(&name)
+            .await
+            .map_err(|source| InstanceError::Module {
+                uid: settings.uid.clone(),
+                source,
+            })?;
+        let guests = self
+            .runtime
+            .instantiate(module, settings, limits)
+            .await
+            .map_err(|source| InstanceError::Create {
+                uid: settings.uid.clone(),
+                source,
+            })?;
+        self.active.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(dsUid = %settings.uid, module = %name, "created datasource instance");
+        Ok(Arc::new(DatasourceInstance {
+            settings: settings.clone(),
+            grafana_config: grafana_config.clone(),
+            guests: Arc::new(guests),
+            next_reload_check: Mutex::new(Instant::now() + RELOAD_CHECK_INTERVAL),
+            reload_error: Mutex::new(None),
+            active: self.active.clone(),
+        }))
+    }
+}
+
+/// The module a datasource names in `jsonData.module`.
+pub fn module_name(settings: &DatasourceSettings) -> Result<String, InstanceError> {
+    match HostSettings::parse(settings)?.module {
+        Some(m) if !m.trim().is_empty() => Ok(m.trim().to_string()),
+        _ => Err(InstanceError::Settings {
+            uid: settings.uid.clone(),
+            reason: "jsonData names no module: set \"module\" to the name of a .wasm file in the modules directory".to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(json: &str) -> DatasourceSettings {
+        DatasourceSettings {
+            uid: "ds1".into(),
+            json_data: json.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn module_name_comes_from_json_data() {
+        assert_eq!(module_name(&settings(r#"{"module":"synthetic"}"#)).unwrap(), "synthetic");
+        for bad in ["", "{}", r#"{"module":""}"#, "not json", r#"{"module": 3}"#] {
+            let err = module_name(&settings(bad)).unwrap_err().to_string();
+            assert!(err.contains("ds1"), "{bad}: {err}");
+        }
+        let err = module_name(&settings("{}")).unwrap_err().to_string();
+        assert!(err.contains("names no module"), "{err}");
+    }
+}

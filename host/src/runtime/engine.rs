@@ -1,0 +1,39 @@
+//! The one `wasmtime::Config` and the epoch ticker that drives deadlines.
+
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, OptLevel};
+
+/// How often the epoch advances. Deadlines and cooperative yields are counted in these ticks.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Builds the engine every module is compiled with.
+pub(crate) fn new_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    // Exports are awaited from tokio tasks; with epoch yields a busy module cannot starve them.
+    config.async_support(true);
+    config.wasm_component_model(true);
+    // Deadlines: the store's epoch callback checks the call's deadline every tick.
+    config.epoch_interruption(true);
+    // Copy-on-write initial memory makes per-call instantiation cheap.
+    config.memory_init_cow(true);
+    config.cranelift_opt_level(OptLevel::Speed);
+    let engine = Engine::new(&config)?;
+    start_epoch_ticker(&engine);
+    Ok(engine)
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("quarry-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

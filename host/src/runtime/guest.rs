@@ -1,0 +1,375 @@
+//! A datasource's module instances: a small pool of warm stores, each holding one guest
+//! `instance` resource created from the datasource's settings.
+//!
+//! A store runs one call at a time, so concurrent queries take different stores from the pool.
+//! A store whose call trapped, timed out or was cancelled is dropped, never reused.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use wasmtime::Store;
+use wasmtime::component::ResourceAny;
+
+use super::limits::ModuleLimits;
+use super::module::CompiledModule;
+use super::state::{GuestIdentity, HostState};
+use crate::bindings::{Module, wit_types};
+
+/// Idle stores kept per datasource instance.
+const MAX_IDLE: usize = 8;
+
+/// Why a call into a module failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum GuestError {
+    /// The module answered with an error of its own.
+    #[error("{}", module_error_text(.0))]
+    Module(wit_types::Error),
+    /// The module trapped (panic, `unreachable`, out-of-bounds access...).
+    #[error("module {module} crashed: {message}{}", stderr_suffix(.stderr))]
+    Trap {
+        module: String,
+        message: String,
+        stderr: String,
+    },
+    /// The call ran past its deadline and was stopped.
+    #[error(
+        "module {module} did not answer within {timeout_ms} ms and was stopped (call timeout)"
+    )]
+    Timeout { module: String, timeout_ms: u128 },
+    /// The module tried to grow its memory past the limit.
+    #[error("module {module} exceeded its memory limit of {limit_mib} MiB and was stopped")]
+    MemoryLimit { module: String, limit_mib: usize },
+    /// The module returned something the host refuses to pass on to Grafana.
+    #[error("module {module} returned invalid output: {reason}")]
+    InvalidOutput { module: String, reason: String },
+    /// Instantiating the module failed.
+    #[error("module {module} could not be instantiated: {reason}")]
+    Instantiate { module: String, reason: String },
+}
+
+fn module_error_text(e: &wit_types::Error) -> String {
+    let mut s = e.message.clone();
+    for c in &e.context {
+        s.push_str(": ");
+        s.push_str(c);
+    }
+    s
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(" (module stderr: {stderr})")
+    }
+}
+
+/// The marker error the epoch callback raises when a call's deadline has passed.
+#[derive(Debug)]
+struct DeadlineExceeded;
+
+impl std::fmt::Display for DeadlineExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("deadline exceeded")
+    }
+}
+
+impl std::error::Error for DeadlineExceeded {}
+
+/// One warm store with its guest instance.
+struct Guest {
+    store: Store<HostState>,
+    bindings: Module,
+    handle: ResourceAny,
+}
+
+/// The live module side of one datasource instance.
+pub struct GuestPool {
+    module: Arc<CompiledModule>,
+    settings: wit_types::InstanceSettings,
+    limits: ModuleLimits,
+    identity: GuestIdentity,
+    idle: Mutex<Vec<Guest>>,
+}
+
+impl std::fmt::Debug for GuestPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestPool")
+            .field("module", &self.module.name)
+            .field("datasource", &self.identity.datasource_uid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A store checked out for one call; returned to the pool only when the call finished cleanly.
+struct Lease<'a> {
+    pool: &'a GuestPool,
+    guest: Option<Guest>,
+    stderr_mark: usize,
+}
+
+impl GuestPool {
+    /// Creates the pool and its first guest instance, so bad settings surface right away.
+    pub(crate) async fn new(
+        module: Arc<CompiledModule>,
+        settings: wit_types::InstanceSettings,
+        limits: ModuleLimits,
+    ) -> Result<Self, GuestError> {
+        let identity = GuestIdentity {
+            datasource_uid: settings.uid.clone(),
+            module: module.name.clone(),
+        };
+        let pool = GuestPool {
+            module,
+            settings,
+            limits,
+            identity,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = pool.instantiate().await?;
+        pool.idle.lock().expect("pool lock").push(first);
+        Ok(pool)
+    }
+
+    pub fn module(&self) -> &Arc<CompiledModule> {
+        &self.module
+    }
+
+    pub(crate) fn limits(&self) -> &ModuleLimits {
+        &self.limits
+    }
+
+    async fn instantiate(&self) -> Result<Guest, GuestError> {
+        let mut store = Store::new(
+            self.module.pre.engine(),
+            HostState::new(self.identity.clone(), &self.limits),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.epoch_deadline_callback(|ctx| {
+            if ctx.data().deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(DeadlineExceeded.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+        store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
+        let bindings = self
+            .module
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| self.classify(&store, 0, e))?;
+        let created = bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_create(&mut store, &self.settings)
+            .await
+            .map_err(|e| self.classify(&store, 0, e))?;
+        let handle = created.map_err(GuestError::Module)?;
+        store.data_mut().deadline = None;
+        Ok(Guest {
+            store,
+            bindings,
+            handle,
+        })
+    }
+
+    async fn lease(&self) -> Result<Lease<'_>, GuestError> {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let mut guest = match idle {
+            Some(g) => g,
+            None => self.instantiate().await?,
+        };
+        let data = guest.store.data_mut();
+        data.deadline = Some(Instant::now() + self.limits.call_timeout);
+        data.logs_this_call = 0;
+        let stderr_mark = data.stderr.contents().len();
+        Ok(Lease {
+            pool: self,
+            guest: Some(guest),
+            stderr_mark,
+        })
+    }
+
+    /// Turns a wasmtime error from a call into the reason a user can act on.
+    fn classify(&self, store: &Store<HostState>, stderr_mark: usize, e: wasmtime::Error) -> GuestError {
+        let module = self.module.name.clone();
+        if e.downcast_ref::<DeadlineExceeded>().is_some() {
+            return GuestError::Timeout {
+                module,
+                timeout_ms: self.limits.call_timeout.as_millis(),
+            };
+        }
+        if store.data().limiter.refused {
+            return GuestError::MemoryLimit {
+                module,
+                limit_mib: self.limits.max_memory_bytes >> 20,
+            };
+        }
+        GuestError::Trap {
+            module,
+            message: trap_message(&e),
+            stderr: store.data().stderr_tail(stderr_mark),
+        }
+    }
+
+    pub(crate) async fn wit_query(
+        &self,
+        query: &wit_types::DataQuery,
+    ) -> Result<Vec<wit_types::Frame>, GuestError> {
+        let mut lease = self.lease().await?;
+        let g = lease.guest();
+        let r = g
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_query(&mut g.store, g.handle, query)
+            .await;
+        lease.finish(r)?.map_err(GuestError::Module)
+    }
+
+    pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
+        let mut lease = self.lease().await?;
+        let g = lease.guest();
+        let r = g
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_check_health(&mut g.store, g.handle)
+            .await;
+        lease.finish(r)
+    }
+
+    pub(crate) async fn wit_call_resource(
+        &self,
+        request: &wit_types::ResourceRequest,
+    ) -> Result<wit_types::ResourceResponse, GuestError> {
+        let mut lease = self.lease().await?;
+        let g = lease.guest();
+        let r = g
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_call_resource(&mut g.store, g.handle, request)
+            .await;
+        lease.finish(r)?.map_err(GuestError::Module)
+    }
+
+    pub(crate) async fn wit_subscribe_stream(
+        &self,
+        request: &wit_types::SubscribeRequest,
+    ) -> Result<wit_types::SubscribeResponse, GuestError> {
+        let mut lease = self.lease().await?;
+        let g = lease.guest();
+        let r = g
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_subscribe_stream(&mut g.store, g.handle, request)
+            .await;
+        lease.finish(r)?.map_err(GuestError::Module)
+    }
+
+    pub(crate) async fn wit_publish_stream(
+        &self,
+        path: &str,
+        data: &str,
+    ) -> Result<wit_types::PublishResponse, GuestError> {
+        let mut lease = self.lease().await?;
+        let g = lease.guest();
+        let r = g
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_publish_stream(&mut g.store, g.handle, path, data)
+            .await;
+        lease.finish(r)?.map_err(GuestError::Module)
+    }
+
+    /// A guest instance of its own for one stream, so the module can keep per-stream state
+    /// between ticks.
+    pub async fn streamer(self: &Arc<Self>) -> Result<Streamer, GuestError> {
+        let guest = self.instantiate().await?;
+        Ok(Streamer {
+            pool: self.clone(),
+            guest: Some(guest),
+        })
+    }
+}
+
+impl Lease<'_> {
+    fn guest(&mut self) -> &mut Guest {
+        self.guest.as_mut().expect("lease holds a guest until finished")
+    }
+
+    /// Returns the store to the pool after a clean call; drops it after a trap.
+    fn finish<T>(&mut self, result: wasmtime::Result<T>) -> Result<T, GuestError> {
+        let mut guest = self.guest.take().expect("lease finished once");
+        match result {
+            Ok(v) => {
+                guest.store.data_mut().deadline = None;
+                let mut idle = self.pool.idle.lock().expect("pool lock");
+                if idle.len() < MAX_IDLE {
+                    idle.push(guest);
+                }
+                Ok(v)
+            }
+            Err(e) => Err(self.pool.classify(&guest.store, self.stderr_mark, e)),
+        }
+    }
+}
+
+/// One stream's dedicated guest instance.
+pub struct Streamer {
+    pub(crate) pool: Arc<GuestPool>,
+    guest: Option<Guest>,
+}
+
+impl std::fmt::Debug for Streamer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streamer").field("pool", &self.pool).finish()
+    }
+}
+
+impl Streamer {
+    /// Runs one tick; after a trap or timeout the next tick starts from a fresh instance.
+    pub(crate) async fn wit_tick(
+        &mut self,
+        path: &str,
+        data: &str,
+    ) -> Result<Vec<wit_types::Frame>, GuestError> {
+        let mut guest = match self.guest.take() {
+            Some(g) => g,
+            None => self.pool.instantiate().await?,
+        };
+        let state = guest.store.data_mut();
+        state.deadline = Some(Instant::now() + self.pool.limits.call_timeout);
+        state.logs_this_call = 0;
+        let mark = state.stderr.contents().len();
+        let r = guest
+            .bindings
+            .quarry_datasource_datasource()
+            .instance()
+            .call_stream_tick(&mut guest.store, guest.handle, path, data)
+            .await;
+        match r {
+            Ok(v) => {
+                guest.store.data_mut().deadline = None;
+                self.guest = Some(guest);
+                v.map_err(GuestError::Module)
+            }
+            Err(e) => Err(self.pool.classify(&guest.store, mark, e)),
+        }
+    }
+}
+
+/// The first line of a wasmtime trap, which names the trap kind, plus the guest backtrace's
+/// innermost frame when there is one.
+fn trap_message(e: &wasmtime::Error) -> String {
+    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+        return format!("wasm trap: {trap}");
+    }
+    let text = format!("{e:#}");
+    text.lines().next().unwrap_or("unknown failure").to_string()
+}
