@@ -215,7 +215,13 @@ mod tests {
             max_data_points: 4,
             json: "{}".into(),
         });
-        assert_eq!(query.time_range, TimeRange { from_ns: 1, to_ns: 2 });
+        assert_eq!(
+            query.time_range,
+            TimeRange {
+                from_ns: 1,
+                to_ns: 2
+            }
+        );
         assert_eq!((query.interval_ms, query.max_data_points), (3, 4));
     }
 
@@ -223,7 +229,10 @@ mod tests {
     fn error_and_health_to_wit() {
         let err = wit_types::Error::from(Error::forbidden("no").context("ctx"));
         assert_eq!(err.kind, wit_types::ErrorKind::Forbidden);
-        assert_eq!((err.message.as_str(), err.context), ("no", vec!["ctx".into()]));
+        assert_eq!(
+            (err.message.as_str(), err.context),
+            ("no", vec!["ctx".into()])
+        );
 
         let health = wit_types::Health::from(Health::error("down").with_details(json!({"a": 1})));
         assert_eq!(health.status, wit_types::HealthStatus::Error);

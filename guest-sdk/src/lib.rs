@@ -170,7 +170,7 @@ macro_rules! export {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             type QuarryGuestExports = $crate::__private::InstanceImpl<$datasource>;
-            $crate::bindings::__export_module!(QuarryGuestExports with_types_in $crate::bindings);
+    $crate::bindings::__export_module!(QuarryGuestExports with_types_in $crate::bindings);
         };
         #[cfg(not(target_arch = "wasm32"))]
         const _: () = {

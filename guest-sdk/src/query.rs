@@ -62,9 +62,7 @@ impl DataQuery {
 
     /// The most points the panel can show, if Grafana sent a limit.
     pub fn max_data_points(&self) -> Option<u64> {
-        u64::try_from(self.max_data_points)
-            .ok()
-            .filter(|&n| n > 0)
+        u64::try_from(self.max_data_points).ok().filter(|&n| n > 0)
     }
 }
 

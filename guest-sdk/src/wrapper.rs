@@ -2,10 +2,10 @@
 
 use std::fmt;
 
+use crate::Datasource;
 use crate::bindings::exports::quarry::datasource::datasource::{Guest, GuestInstance, Instance};
 use crate::bindings::quarry::datasource::types as wit_types;
 use crate::convert::{frames_to_wit, subscribe_response_to_wit};
-use crate::Datasource;
 
 /// The exported `instance` resource's representation: the module's datasource value.
 ///
@@ -30,7 +30,10 @@ impl<T: Datasource> GuestInstance for InstanceImpl<T> {
         Ok(Instance::new(Self(datasource)))
     }
 
-    fn query(&self, query: wit_types::DataQuery) -> Result<Vec<wit_types::Frame>, wit_types::Error> {
+    fn query(
+        &self,
+        query: wit_types::DataQuery,
+    ) -> Result<Vec<wit_types::Frame>, wit_types::Error> {
         Ok(frames_to_wit(self.0.query(query.into())?)?)
     }
 
@@ -49,7 +52,9 @@ impl<T: Datasource> GuestInstance for InstanceImpl<T> {
         &self,
         request: wit_types::SubscribeRequest,
     ) -> Result<wit_types::SubscribeResponse, wit_types::Error> {
-        Ok(subscribe_response_to_wit(self.0.subscribe_stream(request)?)?)
+        Ok(subscribe_response_to_wit(
+            self.0.subscribe_stream(request)?,
+        )?)
     }
 
     fn stream_tick(

@@ -6,7 +6,6 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub(crate) use exports::quarry::datasource::datasource::Guest as DatasourceExports;
 pub(crate) use quarry::datasource::types as wit_types;
 
 /// The contract package this host speaks, and its version.

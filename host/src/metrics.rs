@@ -14,13 +14,13 @@ struct Series {
 
 /// Process-wide metrics, rendered for `CollectMetrics`.
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     series: Mutex<BTreeMap<(&'static str, String), Series>>,
 }
 
 impl Metrics {
     /// Records one call of `endpoint` answered by `module` (`"none"` if no module was reached).
-    pub fn record(&self, endpoint: &'static str, module: &str, elapsed: Duration, failed: bool) {
+    pub(crate) fn record(&self, endpoint: &'static str, module: &str, elapsed: Duration, failed: bool) {
         let mut map = self.series.lock().expect("metrics lock");
         let s = map.entry((endpoint, module.to_string())).or_default();
         s.count += 1;
@@ -29,7 +29,7 @@ impl Metrics {
     }
 
     /// Prometheus text exposition of everything recorded, plus the live-instance gauge.
-    pub fn render(&self, active_instances: i64) -> String {
+    pub(crate) fn render(&self, active_instances: i64) -> String {
         let map = self.series.lock().expect("metrics lock");
         let mut out = String::new();
         let labels = |(endpoint, module): &(&str, String)| {

@@ -40,16 +40,18 @@ pub(crate) fn frames(
     ref_id: &str,
     limits: &FrameLimits,
 ) -> Result<Vec<CheckedFrame>, UntrustedError> {
-    quarry_frame::check_frame_count(frames.len(), limits)?;
-    let mut total_bytes = 0usize;
-    let mut out = Vec::with_capacity(frames.len());
-    for f in frames {
-        let checked = frame(f, ref_id)?.check(limits)?;
-        total_bytes = total_bytes.saturating_add(checked.approx_bytes());
-        quarry_frame::check_total_bytes(total_bytes, limits)?;
-        out.push(checked);
+    if frames.len() > limits.max_frames() {
+        return Err(quarry_frame::FrameError::TooManyFrames {
+            limit: limits.max_frames(),
+            got: frames.len(),
+        }
+        .into());
     }
-    Ok(out)
+    let converted = frames
+        .into_iter()
+        .map(|f| frame(f, ref_id))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quarry_frame::check_frames(converted, limits)?)
 }
 
 fn frame(f: wit_types::Frame, ref_id: &str) -> Result<Frame, UntrustedError> {

@@ -248,11 +248,7 @@ mod tests {
             frame_type: Some(FrameType::Table),
             type_version: Some([0, 0]),
             custom: Some(json!({"rows": 3})),
-            notices: vec![
-                Notice::info("i"),
-                Notice::warning("w"),
-                Notice::error("e"),
-            ],
+            notices: vec![Notice::info("i"), Notice::warning("w"), Notice::error("e")],
             channel: Some("ds/abc/random_walk".into()),
             preferred_visualisation_type: Some("table".into()),
             executed_query_string: Some("all_types".into()),

@@ -104,7 +104,6 @@ impl Frame {
     pub fn row_count(&self) -> Option<usize> {
         self.fields.first().map(Field::len)
     }
-
 }
 
 /// One named, typed column of a [`Frame`], with labels and display config.

@@ -166,7 +166,12 @@ impl FieldType for SystemTime {
     }
 
     fn into_column(cells: Vec<Self>) -> Column {
-        Column::Time(cells.into_iter().map(|t| Time::from(t).as_nanos()).collect())
+        Column::Time(
+            cells
+                .into_iter()
+                .map(|t| Time::from(t).as_nanos())
+                .collect(),
+        )
     }
 }
 

@@ -98,24 +98,31 @@ impl FrameLimits {
         self
     }
 
+    /// The limit on frames per response.
     pub fn max_frames(&self) -> usize {
         self.max_frames
     }
+    /// The limit on fields per frame.
     pub fn max_fields(&self) -> usize {
         self.max_fields
     }
+    /// The limit on rows per frame.
     pub fn max_rows(&self) -> usize {
         self.max_rows
     }
+    /// The limit on bytes per frame and per response.
     pub fn max_bytes(&self) -> usize {
         self.max_bytes
     }
+    /// The limit on bytes per string, JSON cell or label value.
     pub fn max_string_len(&self) -> usize {
         self.max_string_len
     }
+    /// The limit on bytes per name.
     pub fn max_name_len(&self) -> usize {
         self.max_name_len
     }
+    /// The limit on labels per field.
     pub fn max_labels(&self) -> usize {
         self.max_labels
     }
@@ -176,7 +183,9 @@ pub enum FrameError {
         got: usize,
     },
     /// A label value exceeds [`FrameLimits::max_string_len`].
-    #[error("field {field:?} label {label:?}: value too long: limit={limit} bytes, got={got} bytes")]
+    #[error(
+        "field {field:?} label {label:?}: value too long: limit={limit} bytes, got={got} bytes"
+    )]
     LabelValueTooLong {
         field: String,
         label: String,
@@ -309,6 +318,12 @@ impl Frame {
         }
 
         let rows = self.rows();
+        if rows > limits.max_rows {
+            return Err(FrameError::TooManyRows {
+                limit: limits.max_rows,
+                got: rows,
+            });
+        }
         let mut configs_json = Vec::with_capacity(self.fields.len());
         for (index, field) in self.fields.iter().enumerate() {
             // Checked first: every later message may quote the name.
@@ -365,14 +380,15 @@ impl Frame {
                             got: cell.len(),
                         });
                     }
-                    if is_json && !field.is_null(row) {
-                        if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(cell) {
-                            return Err(FrameError::InvalidJsonCell {
-                                field: name(),
-                                row,
-                                reason: e.to_string(),
-                            });
-                        }
+                    if is_json
+                        && !field.is_null(row)
+                        && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(cell)
+                    {
+                        return Err(FrameError::InvalidJsonCell {
+                            field: name(),
+                            row,
+                            reason: e.to_string(),
+                        });
                     }
                 }
             }
@@ -394,13 +410,6 @@ impl Frame {
             };
             configs_json.push(config_json);
         }
-        if rows > limits.max_rows {
-            return Err(FrameError::TooManyRows {
-                limit: limits.max_rows,
-                got: rows,
-            });
-        }
-
         let meta_json = match &mut self.meta {
             Some(meta) => {
                 json_rules::validate_meta(meta)
@@ -545,12 +554,11 @@ mod tests {
             ),
             (
                 "too many bytes",
-                Frame::new("f").with_field(Field::new("v", vec!["12345678"; 4])).with_field(
-                    Field::new("w", Column::Json(vec!["[1,2,3]".into(); 4])).with_config(
-                        json!({"description": "a long description that does not fit the byte budget at all, not with these limits; it goes on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on and on"}),
-                    ),
+                Frame::new("f").with_field(
+                    Field::new("v", vec!["12345678"; 4])
+                        .with_config(json!({ "description": "x".repeat(1000) })),
                 ),
-                "frame too large: limit=1000 bytes, got=1053 bytes",
+                "frame too large: limit=1000 bytes, got=1068 bytes",
             ),
             (
                 "long string",
@@ -574,7 +582,8 @@ mod tests {
             ),
             (
                 "long label key",
-                Frame::new("f").with_field(Field::new("v", vec![1u8]).with_label("a long key!", "v")),
+                Frame::new("f")
+                    .with_field(Field::new("v", vec![1u8]).with_label("a long key!", "v")),
                 "label key too long: limit=10 bytes, got=11 bytes",
             ),
             (
@@ -608,12 +617,14 @@ mod tests {
             ),
             (
                 "notice severity",
-                Frame::new("f").with_meta(json!({"notices": [{"severity": "critical", "text": "x"}]})),
+                Frame::new("f")
+                    .with_meta(json!({"notices": [{"severity": "critical", "text": "x"}]})),
                 r#"invalid frame meta: notices[0].severity: expected "info", "warning" or "error", got "critical""#,
             ),
             (
                 "inspect string",
-                Frame::new("f").with_meta(json!({"notices": [{"severity": "info", "inspect": "meta"}]})),
+                Frame::new("f")
+                    .with_meta(json!({"notices": [{"severity": "info", "inspect": "meta"}]})),
                 r#"invalid frame meta: notices[0].inspect: expected an integer, got "meta""#,
             ),
             (
@@ -623,7 +634,8 @@ mod tests {
             ),
             (
                 "config decimals",
-                Frame::new("f").with_field(Field::new("v", vec![1u8]).with_config(json!({"decimals": 1.5}))),
+                Frame::new("f")
+                    .with_field(Field::new("v", vec![1u8]).with_config(json!({"decimals": 1.5}))),
                 r#"field "v" has invalid config: decimals: expected an integer in 0..=65535, got 1.5"#,
             ),
             (
@@ -670,15 +682,20 @@ mod tests {
         );
         assert_eq!(checked.rows(), 2);
         assert_eq!(checked.fields.len(), 3);
-        // names, 2×16 bytes of values, 2×(2+4)+1 of the JSON cells (null one included), meta.
+        // Names, values (the null JSON cell included), one validity byte, the meta JSON.
         let meta_len = r#"{"type":"timeseries-wide","typeVersion":[0,0]}"#.len();
-        assert_eq!(checked.byte_size(), 2 + 4 + 5 + 1 + 32 + 1 + 4 + 12 + 1 + meta_len);
+        let time = 4 + 16;
+        let value = 5 + 16;
+        let json = 1 + (2 + 4) + (8 + 4) + 1;
+        assert_eq!(checked.byte_size(), 1 + 1 + time + value + json + meta_len);
         assert_eq!(checked.into_inner().name, "f");
     }
 
     #[test]
     fn empty_frames_pass() {
-        let checked = Frame::new("").check(&FrameLimits::default()).expect("valid");
+        let checked = Frame::new("")
+            .check(&FrameLimits::default())
+            .expect("valid");
         assert_eq!(checked.rows(), 0);
         let checked = Frame::new("x")
             .with_field(Field::new("t", Column::Time(vec![])))
@@ -689,14 +706,14 @@ mod tests {
 
     #[test]
     fn response_limits() {
-        let limits = FrameLimits::default().with_max_frames(2).with_max_bytes(100);
+        let limits = FrameLimits::default().with_max_frames(2).with_max_bytes(80);
         let err = check_frames(vec![two_rows(), two_rows(), two_rows()], &limits).unwrap_err();
         assert_eq!(err.to_string(), "too many frames: limit=2, got=3");
 
         let err = check_frames(vec![two_rows(), two_rows()], &limits).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "response too large: limit=100 bytes, got=120 bytes"
+            "response too large: limit=80 bytes, got=86 bytes"
         );
 
         let bad = Frame::new("f").with_meta(json!({"typeVersion": "1"}));
@@ -715,7 +732,13 @@ mod tests {
     fn long_names_are_cut_in_messages() {
         let name = "n".repeat(200);
         let frame = two_rows().with_field(Field::new(name, vec![1u8]));
-        let msg = frame.check(&FrameLimits::default()).unwrap_err().to_string();
-        assert!(msg.starts_with(&format!("field \"{}…\" has 1 values", "n".repeat(64))), "{msg}");
+        let msg = frame
+            .check(&FrameLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(&format!("field \"{}…\" has 1 values", "n".repeat(64))),
+            "{msg}"
+        );
     }
 }

@@ -304,7 +304,10 @@ mod tests {
             schema,
             vec![vec![Arc::new(arrow_array::Int64Array::from(vec![1, 2]))]],
         );
-        assert_eq!(from_arrow(&bytes).expect("decodes").fields[0].validity, None);
+        assert_eq!(
+            from_arrow(&bytes).expect("decodes").fields[0].validity,
+            None
+        );
     }
 
     #[test]
@@ -344,7 +347,9 @@ mod tests {
             (
                 "bad config",
                 write(
-                    Schema::new(vec![field(Metadata::new().with("config", r#"{"decimals":-2}"#))]),
+                    Schema::new(vec![field(
+                        Metadata::new().with("config", r#"{"decimals":-2}"#),
+                    )]),
                     vec![vec![bin()]],
                 ),
                 r#"field "v" has invalid config: decimals: expected an integer in 0..=65535, got -2"#,
@@ -377,7 +382,11 @@ mod tests {
 
     #[test]
     fn stream_format_is_not_a_file() {
-        let schema = Arc::new(Schema::new(vec![ArrowField::new("v", DataType::Int8, false)]));
+        let schema = Arc::new(Schema::new(vec![ArrowField::new(
+            "v",
+            DataType::Int8,
+            false,
+        )]));
         let mut writer = StreamWriter::try_new(Vec::new(), &schema).expect("writer");
         writer.finish().expect("finish");
         let bytes = writer.into_inner().expect("bytes");
@@ -390,8 +399,11 @@ mod tests {
     fn null_metadata_reads_as_absent() {
         let schema = Schema::new_with_metadata(
             vec![
-                ArrowField::new("v", DataType::Int8, false)
-                    .with_metadata(Metadata::new().with("labels", "null").with("config", "null")),
+                ArrowField::new("v", DataType::Int8, false).with_metadata(
+                    Metadata::new()
+                        .with("labels", "null")
+                        .with("config", "null"),
+                ),
             ],
             Metadata::new().with("meta", "null"),
         );

@@ -29,13 +29,12 @@ pub(crate) fn validate_config(config: &Value) -> Result<(), String> {
 
 /// Makes `typeVersion` explicit as Go writes it: `[0,0]` when it is missing or `null`.
 pub(crate) fn normalize_type_version(meta: &mut Map<String, Value>) {
-    match meta.get_mut("typeVersion") {
-        Some(v @ Value::Null) => *v = zero_type_version(),
-        Some(_) => {}
-        None if meta.keys().any(|k| fold_eq(k, "typeVersion")) => {}
-        None => {
-            meta.insert("typeVersion".to_owned(), zero_type_version());
+    if let Some(v) = meta.get_mut("typeVersion") {
+        if v.is_null() {
+            *v = zero_type_version();
         }
+    } else if !meta.keys().any(|k| fold_eq(k, "typeVersion")) {
+        meta.insert("typeVersion".to_owned(), zero_type_version());
     }
 }
 
@@ -92,7 +91,8 @@ const NOTICE: &[(&str, Rule)] = &[
 
 const MAPPING_RESULT: &[(&str, Rule)] = &[("text", string), ("color", string), ("index", integer)];
 
-const RANGE_OPTIONS: &[(&str, Rule)] = &[("from", number), ("to", number), ("result", mapping_result)];
+const RANGE_OPTIONS: &[(&str, Rule)] =
+    &[("from", number), ("to", number), ("result", mapping_result)];
 
 const SPECIAL_OPTIONS: &[(&str, Rule)] = &[("match", string), ("result", mapping_result)];
 
@@ -220,7 +220,11 @@ fn type_version(v: &Value, path: &str) -> Result<(), String> {
     match v {
         Value::Array(items) if items.len() == 2 && items.iter().all(Value::is_u64) => Ok(()),
         Value::Null => Ok(()),
-        other => Err(expected(path, "[major, minor] with non-negative integers", other)),
+        other => Err(expected(
+            path,
+            "[major, minor] with non-negative integers",
+            other,
+        )),
     }
 }
 
@@ -334,7 +338,9 @@ fn internal_link(v: &Value, path: &str) -> Result<(), String> {
 }
 
 fn link_transformations(v: &Value, path: &str) -> Result<(), String> {
-    check_array(v, path, |t, path| check_object(t, path, LINK_TRANSFORMATION))
+    check_array(v, path, |t, path| {
+        check_object(t, path, LINK_TRANSFORMATION)
+    })
 }
 
 fn time_range(v: &Value, path: &str) -> Result<(), String> {
@@ -500,7 +506,10 @@ mod tests {
     #[test]
     fn meta_rejected() {
         let bad = [
-            (json!([]), "expected a JSON object, got an array of 0 elements"),
+            (
+                json!([]),
+                "expected a JSON object, got an array of 0 elements",
+            ),
             (
                 json!({"notices": [{"severity": "fatal"}]}),
                 r#"notices[0].severity: expected "info", "warning" or "error", got "fatal""#,
@@ -575,13 +584,31 @@ mod tests {
     fn config_rejected() {
         let bad = [
             (json!(null), "expected a JSON object, got null"),
-            (json!({"decimals": 70000}), "decimals: expected an integer in 0..=65535, got 70000"),
-            (json!({"decimals": -1}), "decimals: expected an integer in 0..=65535, got -1"),
-            (json!({"Decimals": 2.5}), "Decimals: expected an integer in 0..=65535, got 2.5"),
-            (json!({"min": "0"}), r#"min: expected a number or null, got "0""#),
-            (json!({"max": true}), "max: expected a number or null, got true"),
+            (
+                json!({"decimals": 70000}),
+                "decimals: expected an integer in 0..=65535, got 70000",
+            ),
+            (
+                json!({"decimals": -1}),
+                "decimals: expected an integer in 0..=65535, got -1",
+            ),
+            (
+                json!({"Decimals": 2.5}),
+                "Decimals: expected an integer in 0..=65535, got 2.5",
+            ),
+            (
+                json!({"min": "0"}),
+                r#"min: expected a number or null, got "0""#,
+            ),
+            (
+                json!({"max": true}),
+                "max: expected a number or null, got true",
+            ),
             (json!({"unit": 1}), "unit: expected a string, got 1"),
-            (json!({"filterable": "yes"}), r#"filterable: expected a boolean, got "yes""#),
+            (
+                json!({"filterable": "yes"}),
+                r#"filterable: expected a boolean, got "yes""#,
+            ),
             (
                 json!({"mappings": [{"type": "regex", "options": {}}]}),
                 r#"mappings[0].type: expected "value", "range" or "special", got "regex""#,
@@ -630,8 +657,14 @@ mod tests {
                 json!({"type": {"enum": {"text": [1]}}}),
                 "type.enum.text[0]: expected a string, got 1",
             ),
-            (json!({"custom": []}), "custom: expected an object, got an array of 0 elements"),
-            (json!({"unit": ["a"]}), "unit: expected a string, got an array of 1 elements"),
+            (
+                json!({"custom": []}),
+                "custom: expected an object, got an array of 0 elements",
+            ),
+            (
+                json!({"unit": ["a"]}),
+                "unit: expected a string, got an array of 1 elements",
+            ),
         ];
         for (config, want) in bad {
             assert_eq!(validate_config(&config), Err(want.to_owned()), "{config}");
@@ -656,8 +689,14 @@ mod tests {
         let cases = [
             (json!({}), json!({"typeVersion": [0, 0]})),
             (json!({"typeVersion": null}), json!({"typeVersion": [0, 0]})),
-            (json!({"typeVersion": [0, 1]}), json!({"typeVersion": [0, 1]})),
-            (json!({"TypeVersion": [1, 0]}), json!({"TypeVersion": [1, 0]})),
+            (
+                json!({"typeVersion": [0, 1]}),
+                json!({"typeVersion": [0, 1]}),
+            ),
+            (
+                json!({"TypeVersion": [1, 0]}),
+                json!({"TypeVersion": [1, 0]}),
+            ),
         ];
         for (mut input, want) in cases {
             if let Value::Object(map) = &mut input {

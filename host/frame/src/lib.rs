@@ -20,6 +20,8 @@ mod column;
 pub mod from_arrow;
 mod json_rules;
 pub mod table;
+#[cfg(test)]
+mod test_frames;
 pub mod to_arrow;
 pub mod to_json;
 

@@ -316,7 +316,10 @@ mod tests {
         let en = schema.field_with_name("enum").expect("enum");
         let config: serde_json::Value =
             serde_json::from_str(en.metadata().get("config").expect("config")).expect("json");
-        assert_eq!(config["type"]["enum"]["text"], json!(["ok", "warn", "crit"]));
+        assert_eq!(
+            config["type"]["enum"]["text"],
+            json!(["ok", "warn", "crit"])
+        );
     }
 
     #[test]
@@ -380,7 +383,9 @@ mod tests {
     #[test]
     fn million_rows() {
         const N: usize = 1_000_000;
-        let time: Vec<i64> = (0..N as i64).map(|i| 1_700_000_000_000_000_000 + i * 1_000_000_000).collect();
+        let time: Vec<i64> = (0..N as i64)
+            .map(|i| 1_700_000_000_000_000_000 + i * 1_000_000_000)
+            .collect();
         let value: Vec<f64> = (0..N).map(|i| i as f64 * 0.5).collect();
         let frame = Frame::new("big")
             .with_field(Field::new("time", Column::Time(time)))

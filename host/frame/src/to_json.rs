@@ -259,20 +259,22 @@ fn write_values(out: &mut String, field: &Field) -> (Option<Entities>, Option<Ve
         Column::Int32(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
         Column::Int64(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
         Column::UInt8(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
-        Column::UInt16(v) | Column::Enum(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
+        Column::UInt16(v) | Column::Enum(v) => {
+            cells(out, v, valid, |out, _, x| push_display(out, x))
+        }
         Column::UInt32(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
         Column::UInt64(v) => cells(out, v, valid, |out, _, x| push_display(out, x)),
         Column::Float32(v) => {
             let mut entities = Entities::default();
             cells(out, v, valid, |out, row, &x| {
-                float(out, &mut entities, row, f64::from(x), format_args!("{x:?}"));
+                float(out, &mut entities, row, x)
             });
             return (Some(entities), None);
         }
         Column::Float64(v) => {
             let mut entities = Entities::default();
             cells(out, v, valid, |out, row, &x| {
-                float(out, &mut entities, row, x, format_args!("{x:?}"));
+                float(out, &mut entities, row, x)
             });
             return (Some(entities), None);
         }
@@ -302,9 +304,14 @@ fn cells<T>(
     }
 }
 
-/// A float cell: `null` plus an entity for NaN/±Inf, else the shortest round-trip form
-/// (`{:?}` uses an exponent for very large and very small magnitudes, valid JSON either way).
-fn float(out: &mut String, entities: &mut Entities, row: usize, x: f64, text: fmt::Arguments<'_>) {
+/// A float cell: `null` plus an entity for NaN/±Inf; else, as Go writes floats, the shortest
+/// decimal that reads back as the same `T` (`1` for 1.0), with an exponent below 1e-6 and
+/// from 1e21 on.
+fn float<T>(out: &mut String, entities: &mut Entities, row: usize, value: T)
+where
+    T: Copy + Into<f64> + fmt::Display + fmt::LowerExp,
+{
+    let x: f64 = value.into();
     if x.is_nan() {
         entities.nan.push(row);
     } else if x == f64::INFINITY {
@@ -312,7 +319,11 @@ fn float(out: &mut String, entities: &mut Entities, row: usize, x: f64, text: fm
     } else if x == f64::NEG_INFINITY {
         entities.neg_inf.push(row);
     } else {
-        push_display(out, text);
+        if x == 0.0 || (1e-6..1e21).contains(&x.abs()) {
+            push_display(out, value);
+        } else {
+            push_display(out, format_args!("{value:e}"));
+        }
         return;
     }
     out.push_str("null");
@@ -354,7 +365,7 @@ fn push_value(out: &mut String, value: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_frames::{all_types, golden};
+    use crate::test_frames::{all_types, golden, indent_json};
     use crate::{FrameLimits, from_arrow, to_arrow};
     use serde_json::json;
 
@@ -370,14 +381,22 @@ mod tests {
                 "time",
                 Column::Time(vec![1_000_000_000, 1_000_000_001, -1]),
             ))
-            .with_field(Field::new("ms", Column::Time(vec![0, 1_000_000, 2_000_000])))
-            .with_field(Field::new("f", vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY]))
+            .with_field(Field::new(
+                "ms",
+                Column::Time(vec![0, 1_000_000, 2_000_000]),
+            ))
+            .with_field(Field::new(
+                "f",
+                vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
+            ))
             .with_field(
-                Field::new("g", vec![f32::NAN, 0.1, f32::INFINITY]).with_validity(vec![
-                    false, true, true,
-                ]),
+                Field::new("g", vec![f32::NAN, 0.1, f32::INFINITY])
+                    .with_validity(vec![false, true, true]),
             )
-            .with_field(Field::from_options("s", vec![Some("a".to_owned()), None, Some("\"q\"\n".to_owned())]))
+            .with_field(Field::from_options(
+                "s",
+                vec![Some("a".to_owned()), None, Some("\"q\"\n".to_owned())],
+            ))
             .with_field(Field::new("big", vec![u64::MAX, 0, 1]));
         let want = concat!(
             r#"{"schema":{"name":"f","refId":"A","fields":["#,
@@ -400,13 +419,67 @@ mod tests {
     fn include_modes() {
         let frame = Frame::new("")
             .with_meta(json!({"type": "table"}))
-            .with_field(Field::new("", vec![true]).with_label("k", "v").with_config(json!({"unit": "x"})));
+            .with_field(
+                Field::new("", vec![true])
+                    .with_label("k", "v")
+                    .with_config(json!({"unit": "x"})),
+            );
         let schema = r#"{"meta":{"type":"table"},"fields":[{"type":"boolean","typeInfo":{"frame":"bool"},"labels":{"k":"v"},"config":{"unit":"x"}}]}"#;
         let data = r#"{"values":[[true]]}"#;
-        assert_eq!(to_json(&frame, Include::All), format!(r#"{{"schema":{schema},"data":{data}}}"#));
-        assert_eq!(to_json(&frame, Include::SchemaOnly), format!(r#"{{"schema":{schema}}}"#));
-        assert_eq!(to_json(&frame, Include::DataOnly), format!(r#"{{"data":{data}}}"#));
+        assert_eq!(
+            to_json(&frame, Include::All),
+            format!(r#"{{"schema":{schema},"data":{data}}}"#)
+        );
+        assert_eq!(
+            to_json(&frame, Include::SchemaOnly),
+            format!(r#"{{"schema":{schema}}}"#)
+        );
+        assert_eq!(
+            to_json(&frame, Include::DataOnly),
+            format!(r#"{{"data":{data}}}"#)
+        );
         assert_eq!(schema_signature(&frame).as_str(), schema);
+    }
+
+    #[test]
+    fn float_forms() {
+        let frame = Frame::new("")
+            .with_field(Field::new(
+                "d",
+                vec![
+                    1.0,
+                    -0.0,
+                    0.1,
+                    1e20,
+                    1e21,
+                    1.5e-7,
+                    5e-324,
+                    f64::MAX,
+                    123.456,
+                ],
+            ))
+            .with_field(Field::new(
+                "f",
+                vec![
+                    1.0f32,
+                    0.0,
+                    0.1,
+                    1e20,
+                    1e21,
+                    1.5e-7,
+                    1e-45,
+                    f32::MAX,
+                    123.456,
+                ],
+            ));
+        assert_eq!(
+            to_json(&frame, Include::DataOnly),
+            concat!(
+                r#"{"data":{"values":["#,
+                r#"[1,-0,0.1,100000000000000000000,1e21,1.5e-7,5e-324,1.7976931348623157e308,123.456],"#,
+                r#"[1,0,0.1,100000000000000000000,1e21,1.5e-7,1e-45,3.4028235e38,123.456]]}}"#
+            )
+        );
     }
 
     #[test]
@@ -462,8 +535,8 @@ mod tests {
     fn golden_all_types() {
         let checked = all_types().check(&FrameLimits::default()).expect("valid");
         let text = to_json(&checked, Include::All);
-        let pretty = serde_json::to_string_pretty(&parse(&text)).expect("pretty") + "\n";
-        golden("all_types.golden.json", pretty.as_bytes());
+        parse(&text);
+        golden("all_types.golden.json", indent_json(&text).as_bytes());
 
         // The Arrow file decodes back to the same JSON.
         let decoded = from_arrow(&to_arrow(checked).expect("encodes")).expect("decodes");

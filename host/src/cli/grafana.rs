@@ -10,7 +10,7 @@ use quarry_host::client::PluginProcess;
 use quarry_host::grpc::pluginv2::pluginv2 as pb;
 
 #[derive(Debug, Args)]
-pub struct GrafanaArgs {
+pub(crate) struct GrafanaArgs {
     /// The plugin executable (e.g. dist/gpx_quarry_linux_amd64).
     #[arg(long)]
     plugin: PathBuf,

@@ -39,7 +39,7 @@ pub(super) async fn query(a: QueryArgs) -> anyhow::Result<()> {
     for f in &frames {
         match a.output {
             Output::Table => println!("{}", table::render_limited(f, 50)),
-            Output::Json => println!("{}", String::from_utf8_lossy(&to_json::to_json(f, Include::All))),
+            Output::Json => println!("{}", to_json::to_json(f, Include::All)),
         }
     }
     if frames.is_empty() {
@@ -70,14 +70,14 @@ pub(super) async fn stream(a: StreamArgs) -> anyhow::Result<()> {
     };
     println!("subscribed: interval {} ms", sub.interval_ms);
     if let Some(f) = &sub.initial {
-        println!("initial: {}", String::from_utf8_lossy(&to_json::to_json(f, Include::All)));
+        println!("initial: {}", to_json::to_json(f, Include::All));
     }
     let mut streamer = guests.streamer().await?;
     let mut ticker = tokio::time::interval(std::time::Duration::from_millis(u64::from(sub.interval_ms)));
     for i in 0..a.ticks {
         ticker.tick().await;
         for f in streamer.tick(&a.path, a.data.as_bytes()).await? {
-            println!("tick {i}: {}", String::from_utf8_lossy(&to_json::to_json(&f, Include::DataOnly)));
+            println!("tick {i}: {}", to_json::to_json(&f, Include::DataOnly));
         }
     }
     Ok(())

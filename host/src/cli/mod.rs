@@ -17,13 +17,13 @@ use quarry_host::handler::{DataQuery, DatasourceSettings};
 /// Run by hand, it offers the commands below.
 #[derive(Debug, Parser)]
 #[command(name = "quarry", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run one query against a module file and print the frames.
     Query(QueryArgs),
     /// Run a module's health check.
@@ -42,32 +42,32 @@ pub enum Command {
 
 /// A module file and the datasource settings to create its instance with.
 #[derive(Debug, Args)]
-pub struct ModuleArgs {
+pub(crate) struct ModuleArgs {
     /// The module's `.wasm` file.
     #[arg(long)]
-    pub module: PathBuf,
+    pub(crate) module: PathBuf,
     #[command(flatten)]
-    pub settings: SettingsArgs,
+    pub(crate) settings: SettingsArgs,
 }
 
 /// Datasource instance settings, as Grafana would send them.
 #[derive(Debug, Args, Clone)]
-pub struct SettingsArgs {
+pub(crate) struct SettingsArgs {
     /// The datasource's jsonData object.
     #[arg(long, default_value = "{}")]
-    pub json_data: String,
+    pub(crate) json_data: String,
     /// A secure setting, KEY=VALUE (repeatable).
     #[arg(long = "secure", value_name = "KEY=VALUE")]
-    pub secure: Vec<String>,
+    pub(crate) secure: Vec<String>,
     /// The datasource uid.
     #[arg(long, default_value = "cli")]
-    pub uid: String,
+    pub(crate) uid: String,
     /// The datasource name.
     #[arg(long, default_value = "quarry-cli")]
-    pub name: String,
+    pub(crate) name: String,
     /// The datasource URL.
     #[arg(long, default_value = "")]
-    pub url: String,
+    pub(crate) url: String,
 }
 
 impl SettingsArgs {
@@ -95,25 +95,25 @@ impl SettingsArgs {
 
 /// One query: model, time range and sizing.
 #[derive(Debug, Args, Clone)]
-pub struct QuerySpec {
+pub(crate) struct QuerySpec {
     /// The query model JSON (what the query editor stores).
     #[arg(long, default_value = "{}")]
-    pub query: String,
+    pub(crate) query: String,
     /// Start of the time range: epoch ms, RFC 3339, `now` or `now-<n><s|m|h|d>`.
     #[arg(long, default_value = "now-1h")]
-    pub from: String,
+    pub(crate) from: String,
     /// End of the time range (same forms as --from).
     #[arg(long, default_value = "now")]
-    pub to: String,
+    pub(crate) to: String,
     /// Suggested interval between points, ms.
     #[arg(long, default_value_t = 60_000)]
-    pub interval_ms: i64,
+    pub(crate) interval_ms: i64,
     #[arg(long, default_value_t = 1000)]
-    pub max_data_points: i64,
+    pub(crate) max_data_points: i64,
     #[arg(long, default_value = "A")]
-    pub ref_id: String,
+    pub(crate) ref_id: String,
     #[arg(long, default_value = "")]
-    pub query_type: String,
+    pub(crate) query_type: String,
 }
 
 impl QuerySpec {
@@ -132,39 +132,39 @@ impl QuerySpec {
 }
 
 #[derive(Debug, Args)]
-pub struct QueryArgs {
+pub(crate) struct QueryArgs {
     #[command(flatten)]
-    pub module: ModuleArgs,
+    pub(crate) module: ModuleArgs,
     #[command(flatten)]
-    pub spec: QuerySpec,
+    pub(crate) spec: QuerySpec,
     /// `table` or `json` (Grafana frame JSON).
     #[arg(long, default_value = "table")]
-    pub output: Output,
+    pub(crate) output: Output,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Output {
+pub(crate) enum Output {
     Table,
     Json,
 }
 
 #[derive(Debug, Args)]
-pub struct StreamArgs {
+pub(crate) struct StreamArgs {
     #[command(flatten)]
-    pub module: ModuleArgs,
+    pub(crate) module: ModuleArgs,
     /// The channel path below `ds/<uid>/`.
     #[arg(long)]
-    pub path: String,
+    pub(crate) path: String,
     /// Subscription data (JSON).
     #[arg(long, default_value = "")]
-    pub data: String,
+    pub(crate) data: String,
     /// How many ticks to print.
     #[arg(long, default_value_t = 5)]
-    pub ticks: u32,
+    pub(crate) ticks: u32,
 }
 
 /// Runs a CLI command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Query(a) => local::query(a).await,
         Command::Health(a) => local::health(a).await,

@@ -69,7 +69,7 @@ pub(crate) fn data_response(resp: DataResponse, format: FrameFormat) -> pb::Data
     for frame in resp.frames {
         let encoded = match format {
             FrameFormat::Arrow => to_arrow(frame).map_err(|e| e.to_string()),
-            FrameFormat::Json => Ok(to_json::to_json(&frame, Include::All)),
+            FrameFormat::Json => Ok(to_json::to_json(&frame, Include::All).into_bytes()),
         };
         match encoded {
             Ok(bytes) => out.frames.push(bytes),

@@ -159,7 +159,7 @@ impl Dispatcher {
         self.record("subscribeStream", Some(&inst), start, r.is_err());
         Ok(match r.map_err(|e| guest_error(&e))? {
             StreamDecision::Ok(Subscription { initial, .. }) => {
-                StreamDecision::Ok(initial.map(|f| to_json::to_json(&f, Include::All)))
+                StreamDecision::Ok(initial.map(|f| to_json::to_json(&f, Include::All).into_bytes()))
             }
             StreamDecision::NotFound => StreamDecision::NotFound,
             StreamDecision::PermissionDenied => StreamDecision::PermissionDenied,
@@ -217,7 +217,7 @@ impl Dispatcher {
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut last_schema: Option<String> = None;
+            let mut last_schema = None;
             let mut failures = 0;
             tracing::debug!(path = %path, interval_ms = interval.as_millis() as u64, "stream started");
             loop {
@@ -232,13 +232,13 @@ impl Dispatcher {
                         this.record("runStreamTick", Some(&inst), tick_start, false);
                         for f in frames {
                             let schema = to_json::schema_signature(&f);
-                            let include = if last_schema.as_deref() == Some(schema.as_str()) {
+                            let include = if last_schema.as_ref() == Some(&schema) {
                                 Include::DataOnly
                             } else {
                                 Include::All
                             };
                             last_schema = Some(schema);
-                            if tx.send(Ok(to_json::to_json(&f, include))).await.is_err() {
+                            if tx.send(Ok(to_json::to_json(&f, include).into_bytes())).await.is_err() {
                                 break;
                             }
                         }

@@ -1,4 +1,5 @@
-//! The one `wasmtime::Config` and the epoch ticker that drives deadlines.
+//! The one `wasmtime::Config` (async calls are always available in this wasmtime;
+//! exports are awaited from tokio tasks and epoch yields keep a busy module from starving them) and the epoch ticker that drives deadlines.
 
 use std::time::Duration;
 
@@ -10,8 +11,6 @@ pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Builds the engine every module is compiled with.
 pub(crate) fn new_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
-    // Exports are awaited from tokio tasks; with epoch yields a busy module cannot starve them.
-    config.async_support(true);
     config.wasm_component_model(true);
     // Deadlines: the store's epoch callback checks the call's deadline every tick.
     config.epoch_interruption(true);

@@ -247,7 +247,7 @@ fn check_contract(
     let mut names = Vec::new();
     for (name, item) in ty.exports(engine) {
         if let (Some(version), ComponentItem::ComponentInstance(_)) =
-            (name.strip_prefix(&prefix), &item)
+            (name.strip_prefix(&prefix), &item.ty)
         {
             let found = format!("{CONTRACT_PACKAGE}@{version}");
             if compatible(version, CONTRACT_VERSION) {
