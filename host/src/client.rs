@@ -158,7 +158,10 @@ impl PluginProcess {
     /// Stops the plugin as Grafana does: Shutdown, then up to 2 s to exit, then kill.
     /// Returns whether it exited on its own.
     pub async fn shutdown(mut self) -> bool {
-        let _ = self.controller().shutdown(crate::grpc::pluginv2::goplugin::Empty {}).await;
+        let _ = self
+            .controller()
+            .shutdown(crate::grpc::pluginv2::goplugin::Empty {})
+            .await;
         match tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await {
             Ok(Ok(_)) => true,
             _ => {
@@ -170,7 +173,10 @@ impl PluginProcess {
 
     /// Waits for the process to exit, up to `limit`; `None` if it is still running.
     pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        tokio::time::timeout(limit, self.child.wait()).await.ok()?.ok()
+        tokio::time::timeout(limit, self.child.wait())
+            .await
+            .ok()?
+            .ok()
     }
 }
 

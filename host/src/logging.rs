@@ -16,7 +16,8 @@ const DEFAULT_FILTER: &str = "debug,cranelift_codegen=warn,wasmtime=info,wasmtim
 
 /// Installs the hclog-JSON logger on stderr. Filter with `QUARRY_LOG` (tracing directives).
 pub fn init_plugin_logging() {
-    let filter = EnvFilter::try_from_env("QUARRY_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_env("QUARRY_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -44,7 +45,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         writeln!(writer, "{}", hclog_line(event, SystemTime::now()))
     }
 }
@@ -64,8 +70,14 @@ fn hclog_line(event: &Event<'_>, now: SystemTime) -> String {
     event.record(&mut visitor);
     let mut obj = serde_json::Map::new();
     obj.insert("@level".into(), level_name(event.metadata().level()).into());
-    obj.insert("@message".into(), visitor.message.unwrap_or_default().into());
-    obj.insert("@timestamp".into(), humantime::format_rfc3339_micros(now).to_string().into());
+    obj.insert(
+        "@message".into(),
+        visitor.message.unwrap_or_default().into(),
+    );
+    obj.insert(
+        "@timestamp".into(),
+        humantime::format_rfc3339_micros(now).to_string().into(),
+    );
     obj.insert("@module".into(), "quarry".into());
     for (k, v) in visitor.fields {
         obj.insert(k, v);
@@ -82,7 +94,13 @@ struct JsonFields {
 impl JsonFields {
     fn push(&mut self, field: &Field, value: serde_json::Value) {
         match field.name() {
-            "message" => self.message = Some(value.as_str().map_or_else(|| value.to_string(), str::to_string)),
+            "message" => {
+                self.message = Some(
+                    value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_string),
+                )
+            }
             // A module's own key/value pairs arrive as one JSON object; spread them out,
             // without letting them overwrite the keys go-plugin reads.
             "guest_fields" => {
@@ -149,9 +167,17 @@ mod tests {
     #[test]
     fn lines_parse_the_way_go_plugin_reads_them() {
         let buf = Buf::default();
-        let sub = tracing_subscriber::fmt().with_writer(buf.clone()).event_format(HclogJson).finish();
+        let sub = tracing_subscriber::fmt()
+            .with_writer(buf.clone())
+            .event_format(HclogJson)
+            .finish();
         tracing::subscriber::with_default(sub, || {
-            tracing::warn!(dsUid = "abc", guest_fields = r#"{"k":"v","@level":"x"}"#, "hello {}", 1);
+            tracing::warn!(
+                dsUid = "abc",
+                guest_fields = r#"{"k":"v","@level":"x"}"#,
+                "hello {}",
+                1
+            );
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();

@@ -8,14 +8,18 @@ use quarry_host::{logging, runtime::ModuleLimits, serve};
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
     // Grafana passes no arguments; the Go SDK's flags (-standalone, …) are tolerated and ignored.
-    let plugin_mode = serve::launched_by_grafana() && args.iter().skip(1).all(|a| a.starts_with('-'));
+    let plugin_mode =
+        serve::launched_by_grafana() && args.iter().skip(1).all(|a| a.starts_with('-'));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("building the tokio runtime");
     if plugin_mode {
         logging::init_plugin_logging();
-        return match rt.block_on(serve::run_plugin(serve::modules_dir(None), ModuleLimits::default())) {
+        return match rt.block_on(serve::run_plugin(
+            serve::modules_dir(None),
+            ModuleLimits::default(),
+        )) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "plugin failed");

@@ -20,7 +20,13 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     /// Records one call of `endpoint` answered by `module` (`"none"` if no module was reached).
-    pub(crate) fn record(&self, endpoint: &'static str, module: &str, elapsed: Duration, failed: bool) {
+    pub(crate) fn record(
+        &self,
+        endpoint: &'static str,
+        module: &str,
+        elapsed: Duration,
+        failed: bool,
+    ) {
         let mut map = self.series.lock().expect("metrics lock");
         let s = map.entry((endpoint, module.to_string())).or_default();
         s.count += 1;
@@ -43,14 +49,27 @@ impl Metrics {
         out.push_str("# HELP quarry_request_errors_total Calls that ended in an error, per endpoint and module.\n");
         out.push_str("# TYPE quarry_request_errors_total counter\n");
         for (k, s) in map.iter() {
-            let _ = writeln!(out, "quarry_request_errors_total{{{}}} {}", labels(k), s.errors);
+            let _ = writeln!(
+                out,
+                "quarry_request_errors_total{{{}}} {}",
+                labels(k),
+                s.errors
+            );
         }
         out.push_str("# HELP quarry_request_duration_seconds Time spent answering calls, per endpoint and module.\n");
         out.push_str("# TYPE quarry_request_duration_seconds summary\n");
         for (k, s) in map.iter() {
             let l = labels(k);
-            let _ = writeln!(out, "quarry_request_duration_seconds_sum{{{l}}} {}", s.seconds);
-            let _ = writeln!(out, "quarry_request_duration_seconds_count{{{l}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "quarry_request_duration_seconds_sum{{{l}}} {}",
+                s.seconds
+            );
+            let _ = writeln!(
+                out,
+                "quarry_request_duration_seconds_count{{{l}}} {}",
+                s.count
+            );
         }
         out.push_str("# HELP quarry_active_instances Live datasource instances.\n");
         out.push_str("# TYPE quarry_active_instances gauge\n");
@@ -60,7 +79,9 @@ impl Metrics {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -73,9 +94,15 @@ mod tests {
         m.record("queryData", "synthetic", Duration::from_millis(500), false);
         m.record("queryData", "synthetic", Duration::from_millis(500), true);
         let text = m.render(2);
-        assert!(text.contains("quarry_requests_total{endpoint=\"queryData\",module=\"synthetic\"} 2"));
-        assert!(text.contains("quarry_request_errors_total{endpoint=\"queryData\",module=\"synthetic\"} 1"));
-        assert!(text.contains("quarry_request_duration_seconds_sum{endpoint=\"queryData\",module=\"synthetic\"} 1"));
+        assert!(
+            text.contains("quarry_requests_total{endpoint=\"queryData\",module=\"synthetic\"} 2")
+        );
+        assert!(text.contains(
+            "quarry_request_errors_total{endpoint=\"queryData\",module=\"synthetic\"} 1"
+        ));
+        assert!(text.contains(
+            "quarry_request_duration_seconds_sum{endpoint=\"queryData\",module=\"synthetic\"} 1"
+        ));
         assert!(text.contains("quarry_active_instances 2"));
     }
 }

@@ -82,7 +82,9 @@ fn exit_now(code: i32) -> ! {
 /// Serves Grafana until Shutdown, or until Grafana goes away.
 pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<(), ServeError> {
     if let Ok(offered) = std::env::var("PLUGIN_PROTOCOL_VERSIONS")
-        && !offered.split(',').any(|v| v.trim() == APP_PROTOCOL.to_string())
+        && !offered
+            .split(',')
+            .any(|v| v.trim() == APP_PROTOCOL.to_string())
     {
         return Err(ServeError::ProtocolVersion { offered });
     }
@@ -94,7 +96,10 @@ pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<()
     let (incoming, network, address) = listen().await?;
     // The handshake line is the first and only thing we print on stdout.
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{CORE_PROTOCOL}|{APP_PROTOCOL}|{network}|{address}|grpc|");
+    let _ = writeln!(
+        out,
+        "{CORE_PROTOCOL}|{APP_PROTOCOL}|{network}|{address}|grpc|"
+    );
     let _ = out.flush();
     drop(out);
     tracing::info!(network, address = %address, modules_dir = %modules_dir.display(), "serving plugin");
@@ -145,10 +150,11 @@ async fn listen() -> Result<(Incoming, &'static str, String), ServeError> {
             .unwrap_or_else(std::env::temp_dir);
         let path = dir.join(format!("quarry{}-{:x}", std::process::id(), rand_suffix()));
         let _ = std::fs::remove_file(&path);
-        let listener = tokio::net::UnixListener::bind(&path).map_err(|source| ServeError::Listen {
-            address: path.display().to_string(),
-            source,
-        })?;
+        let listener =
+            tokio::net::UnixListener::bind(&path).map_err(|source| ServeError::Listen {
+                address: path.display().to_string(),
+                source,
+            })?;
         if let Ok(group) = std::env::var("PLUGIN_UNIX_SOCKET_GROUP") {
             set_socket_group(&path, &group);
         }

@@ -1,5 +1,9 @@
 //! Integration tests: the real `quarry` binary, launched and called the way Grafana does.
 
+#[expect(
+    unreachable_pub,
+    reason = "helpers are shared between the test modules"
+)]
 mod e2e {
     pub mod harness;
     mod hostile;

@@ -87,11 +87,15 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
         .current_dir(project_root())
         .output()
         .context("running rustup (needed to install the wasm32-wasip2 target)")?;
-    if String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == WASM_TARGET) {
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
         return Ok(());
     }
     let mut cmd = Command::new("rustup");
-    cmd.args(["target", "add", WASM_TARGET]).current_dir(project_root());
+    cmd.args(["target", "add", WASM_TARGET])
+        .current_dir(project_root());
     run(cmd).context("installing the wasm32-wasip2 target")
 }
 
@@ -115,7 +119,9 @@ fn host_binary(release: bool) -> anyhow::Result<PathBuf> {
     }
     run(cmd)?;
     let exe = format!("quarry{}", std::env::consts::EXE_SUFFIX);
-    Ok(target_dir().join(if release { "release" } else { "debug" }).join(exe))
+    Ok(target_dir()
+        .join(if release { "release" } else { "debug" })
+        .join(exe))
 }
 
 /// Grafana's name for this platform: `<os>_<arch>` as Go spells them.
@@ -147,18 +153,25 @@ fn dist(release: bool) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dist.join("img"))?;
     copy(&root.join("plugin.json"), &dist.join("plugin.json"))?;
     copy(&root.join("frontend/module.js"), &dist.join("module.js"))?;
-    copy(&root.join("frontend/img/logo.svg"), &dist.join("img/logo.svg"))?;
+    copy(
+        &root.join("frontend/img/logo.svg"),
+        &dist.join("img/logo.svg"),
+    )?;
     let exe = dist.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(&host, &exe)?;
     for m in SHIPPED_MODULES {
-        copy(&modules.join(format!("{m}.wasm")), &dist.join("modules").join(format!("{m}.wasm")))?;
+        copy(
+            &modules.join(format!("{m}.wasm")),
+            &dist.join("modules").join(format!("{m}.wasm")),
+        )?;
     }
     eprintln!("xtask: packaged {}", dist.display());
     Ok(exe)
 }
 
 fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
-    std::fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
@@ -167,8 +180,19 @@ fn demo() -> anyhow::Result<()> {
     let mut cmd = Command::new(&exe);
     cmd.args(["grafana", "--plugin"])
         .arg(&exe)
-        .args(["--json-data", r#"{"module":"synthetic"}"#, "--uid", "demo", "--name", "Quarry demo"])
-        .args(["query", "--query", r#"{"scenario":"random_walk","seriesCount":2,"labels":{"env":"demo"}}"#])
+        .args([
+            "--json-data",
+            r#"{"module":"synthetic"}"#,
+            "--uid",
+            "demo",
+            "--name",
+            "Quarry demo",
+        ])
+        .args([
+            "query",
+            "--query",
+            r#"{"scenario":"random_walk","seriesCount":2,"labels":{"env":"demo"}}"#,
+        ])
         .args(["--from", "now-10m", "--to", "now", "--interval-ms", "60000"])
         .current_dir(project_root());
     run(cmd)
@@ -177,7 +201,9 @@ fn demo() -> anyhow::Result<()> {
 fn test(rest: &[String]) -> anyhow::Result<()> {
     let modules = build_modules()?;
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"]).args(rest).env("QUARRY_TEST_MODULES", &modules);
+    cmd.args(["test", "--workspace"])
+        .args(rest)
+        .env("QUARRY_TEST_MODULES", &modules);
     run(cmd)
 }
 
@@ -186,6 +212,13 @@ fn lint() -> anyhow::Result<()> {
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(clippy)
 }

@@ -53,7 +53,11 @@ fn plugin_context(s: &SettingsArgs) -> anyhow::Result<pb::PluginContext> {
             last_updated_ms: settings.updated_ms,
             ..Default::default()
         }),
-        user_agent: format!("Grafana/12.1.0 ({}; {})", std::env::consts::OS, std::env::consts::ARCH),
+        user_agent: format!(
+            "Grafana/12.1.0 ({}; {})",
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        ),
         ..Default::default()
     })
 }
@@ -101,7 +105,12 @@ async fn call(plugin: &PluginProcess, ctx: pb::PluginContext, call: Call) -> any
                 .responses
                 .get(&q.ref_id)
                 .ok_or_else(|| anyhow::anyhow!("no response for refId {}", q.ref_id))?;
-            println!("refId {}: status {}, {} frame(s)", q.ref_id, r.status, r.frames.len());
+            println!(
+                "refId {}: status {}, {} frame(s)",
+                q.ref_id,
+                r.status,
+                r.frames.len()
+            );
             for bytes in &r.frames {
                 let frame = from_arrow::from_arrow(bytes)?;
                 println!("{}", table::render_limited(&frame, 20));

@@ -73,7 +73,8 @@ pub(super) async fn stream(a: StreamArgs) -> anyhow::Result<()> {
         println!("initial: {}", to_json::to_json(f, Include::All));
     }
     let mut streamer = guests.streamer().await?;
-    let mut ticker = tokio::time::interval(std::time::Duration::from_millis(u64::from(sub.interval_ms)));
+    let mut ticker =
+        tokio::time::interval(std::time::Duration::from_millis(u64::from(sub.interval_ms)));
     for i in 0..a.ticks {
         ticker.tick().await;
         for f in streamer.tick(&a.path, a.data.as_bytes()).await? {

@@ -17,7 +17,9 @@ pub(crate) fn parse(text: &str, now: i64) -> anyhow::Result<i64> {
         return Ok(now);
     }
     if let Some(rest) = t.strip_prefix("now-") {
-        let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let split = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let (n, unit) = rest.split_at(split);
         let n: i64 = n
             .parse()
@@ -31,8 +33,9 @@ pub(crate) fn parse(text: &str, now: i64) -> anyhow::Result<i64> {
         };
         return Ok(now - n * unit_ms);
     }
-    let parsed = humantime::parse_rfc3339_weak(t)
-        .map_err(|e| anyhow::anyhow!("time {text:?}: not epoch ms, now[-N<unit>] or RFC 3339 ({e})"))?;
+    let parsed = humantime::parse_rfc3339_weak(t).map_err(|e| {
+        anyhow::anyhow!("time {text:?}: not epoch ms, now[-N<unit>] or RFC 3339 ({e})")
+    })?;
     Ok(parsed
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64))

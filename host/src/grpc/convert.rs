@@ -30,7 +30,10 @@ fn datasource_settings(s: pb::DataSourceInstanceSettings) -> DatasourceSettings 
         name: s.name,
         url: s.url,
         json_data: String::from_utf8_lossy(&s.json_data).into_owned(),
-        secure_json_data: s.decrypted_secure_json_data.into_iter().collect::<BTreeMap<_, _>>(),
+        secure_json_data: s
+            .decrypted_secure_json_data
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
         updated_ms: s.last_updated_ms,
     }
 }

@@ -1,6 +1,11 @@
 //! Generated from `proto/backend.proto` and `proto/go_plugin.proto` by `build.rs`.
 
-#![allow(missing_docs, clippy::all, unreachable_pub, missing_debug_implementations)]
+#![allow(
+    missing_docs,
+    clippy::all,
+    unreachable_pub,
+    missing_debug_implementations
+)]
 
 /// Grafana's backend-plugin protocol.
 pub mod pluginv2 {

@@ -39,9 +39,16 @@ impl Dispatcher {
         self.instances.runtime()
     }
 
-    fn record(&self, endpoint: &'static str, inst: Option<&DatasourceInstance>, start: Instant, failed: bool) {
+    fn record(
+        &self,
+        endpoint: &'static str,
+        inst: Option<&DatasourceInstance>,
+        start: Instant,
+        failed: bool,
+    ) {
         let module = inst.map_or("none", |i| i.module().name());
-        self.metrics.record(endpoint, module, start.elapsed(), failed);
+        self.metrics
+            .record(endpoint, module, start.elapsed(), failed);
     }
 
     /// Answers every query concurrently; each gets its own response, errors included.
@@ -118,11 +125,20 @@ impl Dispatcher {
                 result.message
             );
         }
-        self.record("checkHealth", Some(&inst), start, result.status != HealthStatus::Ok);
+        self.record(
+            "checkHealth",
+            Some(&inst),
+            start,
+            result.status != HealthStatus::Ok,
+        );
         result
     }
 
-    pub async fn call_resource(&self, ctx: &PluginContext, req: ResourceRequest) -> ResourceResponse {
+    pub async fn call_resource(
+        &self,
+        ctx: &PluginContext,
+        req: ResourceRequest,
+    ) -> ResourceResponse {
         let start = Instant::now();
         let inst = match self.instances.get(ctx).await {
             Ok(i) => i,
@@ -205,10 +221,18 @@ impl Dispatcher {
         {
             StreamDecision::Ok(sub) => Duration::from_millis(u64::from(sub.interval_ms)),
             StreamDecision::NotFound => {
-                return Err(QueryError::new(404, ErrorSource::Plugin, format!("no stream at path {path:?}")));
+                return Err(QueryError::new(
+                    404,
+                    ErrorSource::Plugin,
+                    format!("no stream at path {path:?}"),
+                ));
             }
             StreamDecision::PermissionDenied => {
-                return Err(QueryError::new(403, ErrorSource::Plugin, format!("stream {path:?} is not permitted")));
+                return Err(QueryError::new(
+                    403,
+                    ErrorSource::Plugin,
+                    format!("stream {path:?} is not permitted"),
+                ));
             }
         };
         let mut streamer = inst.guests.streamer().await.map_err(|e| guest_error(&e))?;
@@ -238,7 +262,11 @@ impl Dispatcher {
                                 Include::All
                             };
                             last_schema = Some(schema);
-                            if tx.send(Ok(to_json::to_json(&f, include).into_bytes())).await.is_err() {
+                            if tx
+                                .send(Ok(to_json::to_json(&f, include).into_bytes()))
+                                .await
+                                .is_err()
+                            {
                                 break;
                             }
                         }
@@ -275,7 +303,10 @@ async fn run_query(inst: &DatasourceInstance, q: DataQuery) -> DataResponse {
         };
     }
     match inst.guests.query(&q).await {
-        Ok(frames) => DataResponse { frames, error: None },
+        Ok(frames) => DataResponse {
+            frames,
+            error: None,
+        },
         Err(e) => DataResponse {
             frames: Vec::new(),
             error: Some(guest_error(&e)),

@@ -266,7 +266,10 @@ mod tests {
 
     #[test]
     fn module_name_comes_from_json_data() {
-        assert_eq!(module_name(&settings(r#"{"module":"synthetic"}"#)).unwrap(), "synthetic");
+        assert_eq!(
+            module_name(&settings(r#"{"module":"synthetic"}"#)).unwrap(),
+            "synthetic"
+        );
         for bad in ["", "{}", r#"{"module":""}"#, "not json", r#"{"module": 3}"#] {
             let err = module_name(&settings(bad)).unwrap_err().to_string();
             assert!(err.contains("ds1"), "{bad}: {err}");

@@ -33,9 +33,7 @@ pub enum GuestError {
         stderr: String,
     },
     /// The call ran past its deadline and was stopped.
-    #[error(
-        "module {module} did not answer within {timeout_ms} ms and was stopped (call timeout)"
-    )]
+    #[error("module {module} did not answer within {timeout_ms} ms and was stopped (call timeout)")]
     Timeout { module: String, timeout_ms: u128 },
     /// The module tried to grow its memory past the limit.
     #[error("module {module} exceeded its memory limit of {limit_mib} MiB and was stopped")]
@@ -193,7 +191,12 @@ impl GuestPool {
     }
 
     /// Turns a wasmtime error from a call into the reason a user can act on.
-    fn classify(&self, store: &Store<HostState>, stderr_mark: usize, e: wasmtime::Error) -> GuestError {
+    fn classify(
+        &self,
+        store: &Store<HostState>,
+        stderr_mark: usize,
+        e: wasmtime::Error,
+    ) -> GuestError {
         let module = self.module.name.clone();
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
             return GuestError::Timeout {
@@ -300,7 +303,9 @@ impl GuestPool {
 
 impl Lease<'_> {
     fn guest(&mut self) -> &mut Guest {
-        self.guest.as_mut().expect("lease holds a guest until finished")
+        self.guest
+            .as_mut()
+            .expect("lease holds a guest until finished")
     }
 
     /// Returns the store to the pool after a clean call; drops it after a trap.
@@ -328,7 +333,9 @@ pub struct Streamer {
 
 impl std::fmt::Debug for Streamer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Streamer").field("pool", &self.pool).finish()
+        f.debug_struct("Streamer")
+            .field("pool", &self.pool)
+            .finish()
     }
 }
 

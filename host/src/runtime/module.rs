@@ -158,11 +158,10 @@ impl ModuleCache {
     pub fn compile(&self, name: &str, path: &Path) -> Result<CompiledModule, ModuleError> {
         let stamp = FileStamp::of(path).map_err(|e| missing_or_unreadable(name, path, e))?;
         let bytes = std::fs::read(path).map_err(|e| missing_or_unreadable(name, path, e))?;
-        let component =
-            Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
-                path: path.to_path_buf(),
-                reason: describe_compile_error(&e, &bytes),
-            })?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
+            path: path.to_path_buf(),
+            reason: describe_compile_error(&e, &bytes),
+        })?;
         let contract = check_contract(&self.engine, &component, path)?;
         let pre = self
             .linker
@@ -188,15 +187,20 @@ impl ModuleCache {
     /// Names of the module's exports and imports, for `quarry inspect`.
     pub fn describe(&self, path: &Path) -> Result<ModuleDescription, ModuleError> {
         let bytes = std::fs::read(path).map_err(|e| missing_or_unreadable("", path, e))?;
-        let component =
-            Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
-                path: path.to_path_buf(),
-                reason: describe_compile_error(&e, &bytes),
-            })?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
+            path: path.to_path_buf(),
+            reason: describe_compile_error(&e, &bytes),
+        })?;
         let ty = component.component_type();
         Ok(ModuleDescription {
-            exports: ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect(),
-            imports: ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect(),
+            exports: ty
+                .exports(&self.engine)
+                .map(|(n, _)| n.to_string())
+                .collect(),
+            imports: ty
+                .imports(&self.engine)
+                .map(|(n, _)| n.to_string())
+                .collect(),
             contract: check_contract(&self.engine, &component, path),
         })
     }

@@ -42,13 +42,16 @@ impl Plugin {
         for entry in std::fs::read_dir(built_modules()).expect("modules dir") {
             let path = entry.expect("entry").path();
             if path.extension().is_some_and(|e| e == "wasm") {
-                std::fs::copy(&path, modules.path().join(path.file_name().unwrap())).expect("copy module");
+                std::fs::copy(&path, modules.path().join(path.file_name().unwrap()))
+                    .expect("copy module");
             }
         }
         let dir = modules.path().display().to_string();
         let mut all = vec![("GF_PLUGIN_MODULES_DIR", dir.as_str())];
         all.extend_from_slice(env);
-        let process = PluginProcess::launch(&plugin_exe(), &all).await.expect("plugin launches");
+        let process = PluginProcess::launch(&plugin_exe(), &all)
+            .await
+            .expect("plugin launches");
         Plugin { process, modules }
     }
 
@@ -56,8 +59,13 @@ impl Plugin {
         self.modules.path().join(format!("{name}.wasm"))
     }
 
-    pub async fn query(&self, ctx: pb::PluginContext, queries: Vec<pb::DataQuery>) -> HashMap<String, pb::DataResponse> {
-        self.query_format(ctx, queries, pb::DataFrameFormat::Arrow).await
+    pub async fn query(
+        &self,
+        ctx: pb::PluginContext,
+        queries: Vec<pb::DataQuery>,
+    ) -> HashMap<String, pb::DataResponse> {
+        self.query_format(ctx, queries, pb::DataFrameFormat::Arrow)
+            .await
     }
 
     pub async fn query_format(
@@ -72,21 +80,41 @@ impl Plugin {
             queries,
             format: format as i32,
         };
-        self.process.data().query_data(req).await.expect("QueryData succeeds").into_inner().responses
+        self.process
+            .data()
+            .query_data(req)
+            .await
+            .expect("QueryData succeeds")
+            .into_inner()
+            .responses
     }
 
     pub async fn health(&self, ctx: pb::PluginContext) -> pb::CheckHealthResponse {
         self.process
             .diagnostics()
-            .check_health(pb::CheckHealthRequest { plugin_context: Some(ctx), headers: Default::default() })
+            .check_health(pb::CheckHealthRequest {
+                plugin_context: Some(ctx),
+                headers: Default::default(),
+            })
             .await
             .expect("CheckHealth succeeds")
             .into_inner()
     }
 
-    pub async fn resource(&self, ctx: pb::PluginContext, method: &str, path: &str, body: &[u8]) -> Vec<pb::CallResourceResponse> {
+    pub async fn resource(
+        &self,
+        ctx: pb::PluginContext,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Vec<pb::CallResourceResponse> {
         let mut headers = HashMap::new();
-        headers.insert("Content-Type".to_string(), pb::StringList { values: vec!["text/plain".into()] });
+        headers.insert(
+            "Content-Type".to_string(),
+            pb::StringList {
+                values: vec!["text/plain".into()],
+            },
+        );
         let mut stream = self
             .process
             .resource()
@@ -131,7 +159,11 @@ pub fn ctx(uid: &str, json_data: serde_json::Value, updated_ms: i64) -> pb::Plug
             last_updated_ms: updated_ms,
             ..Default::default()
         }),
-        user: Some(pb::User { login: "admin".into(), role: "Admin".into(), ..Default::default() }),
+        user: Some(pb::User {
+            login: "admin".into(),
+            role: "Admin".into(),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -141,12 +173,21 @@ pub fn synthetic_ctx(uid: &str) -> pb::PluginContext {
 }
 
 /// A panel query: refId, model JSON, time range, interval.
-pub fn query(ref_id: &str, model: serde_json::Value, from_ms: i64, to_ms: i64, interval_ms: i64) -> pb::DataQuery {
+pub fn query(
+    ref_id: &str,
+    model: serde_json::Value,
+    from_ms: i64,
+    to_ms: i64,
+    interval_ms: i64,
+) -> pb::DataQuery {
     pb::DataQuery {
         ref_id: ref_id.into(),
         max_data_points: 1000,
         interval_ms,
-        time_range: Some(pb::TimeRange { from_epoch_ms: from_ms, to_epoch_ms: to_ms }),
+        time_range: Some(pb::TimeRange {
+            from_epoch_ms: from_ms,
+            to_epoch_ms: to_ms,
+        }),
         json: model.to_string().into_bytes(),
         query_type: String::new(),
     }
@@ -156,12 +197,16 @@ pub fn query(ref_id: &str, model: serde_json::Value, from_ms: i64, to_ms: i64, i
 pub fn frames(resp: &pb::DataResponse) -> Vec<Frame> {
     assert_eq!(resp.error, "", "unexpected query error");
     assert_eq!(resp.status, 200);
-    resp.frames.iter().map(|b| quarry_frame::from_arrow::from_arrow(b).expect("frame decodes")).collect()
+    resp.frames
+        .iter()
+        .map(|b| quarry_frame::from_arrow::from_arrow(b).expect("frame decodes"))
+        .collect()
 }
 
 /// Whether any log line's message contains `needle`.
 pub fn logged(logs: &[serde_json::Value], needle: &str) -> bool {
-    logs.iter().any(|l| l["@message"].as_str().is_some_and(|m| m.contains(needle)))
+    logs.iter()
+        .any(|l| l["@message"].as_str().is_some_and(|m| m.contains(needle)))
 }
 
 pub fn write_file(path: &Path, bytes: &[u8]) {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 
-use crate::harness::*;
+use super::harness::*;
 
 #[tokio::test]
 async fn handshake_health_service_and_shutdown() {
@@ -15,15 +15,23 @@ async fn handshake_health_service_and_shutdown() {
     let p = Plugin::start_with_env(&[("PLUGIN_UNIX_SOCKET_DIR", dir.as_str())]).await;
     assert_eq!(p.process.network, "unix");
     let socket = std::path::PathBuf::from(&p.process.address);
-    assert!(socket.starts_with(sockets.path()), "socket {socket:?} honours PLUGIN_UNIX_SOCKET_DIR");
+    assert!(
+        socket.starts_with(sockets.path()),
+        "socket {socket:?} honours PLUGIN_UNIX_SOCKET_DIR"
+    );
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(p.process.channel());
     let r = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(r.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        r.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
     // go-plugin's stdio and broker services are cleanly unimplemented.
     let mut grpc = tonic::client::Grpc::new(p.process.channel());
@@ -38,16 +46,25 @@ async fn handshake_health_service_and_shutdown() {
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 
-    assert!(p.process.shutdown().await, "plugin exits on Shutdown within Grafana's 2 s");
+    assert!(
+        p.process.shutdown().await,
+        "plugin exits on Shutdown within Grafana's 2 s"
+    );
     assert!(!socket.exists(), "socket file removed on exit");
 }
 
 #[tokio::test]
 async fn run_by_hand_it_explains_itself_and_exits_non_zero() {
-    let out = tokio::process::Command::new(plugin_exe()).output().await.unwrap();
+    let out = tokio::process::Command::new(plugin_exe())
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("Grafana backend plugin") && text.contains("quarry query"), "{text}");
+    assert!(
+        text.contains("Grafana backend plugin") && text.contains("quarry query"),
+        "{text}"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout");
 }
 
@@ -60,7 +77,11 @@ async fn an_unsupported_protocol_version_is_refused() {
         .await
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("protocol versions"), "{:?}", out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("protocol versions"),
+        "{:?}",
+        out
+    );
     assert!(out.stdout.is_empty(), "no handshake line");
 }
 
@@ -80,24 +101,49 @@ async fn exits_when_grafana_closes_its_stdout_pipe() {
     assert!(handshake.starts_with("1|2|unix|"), "{handshake}");
     drop(lines); // Grafana went away.
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
-    assert!(status.is_ok(), "plugin kept running after its stdout pipe closed");
+    assert!(
+        status.is_ok(),
+        "plugin kept running after its stdout pipe closed"
+    );
 }
 
 #[tokio::test]
 async fn settings_change_recreates_the_instance() {
     let p = Plugin::start().await;
-    let settings = |prefix: &str, updated: i64| ctx("recreate", json!({"module": "synthetic", "seriesPrefix": prefix}), updated);
-    let name = |resp: std::collections::HashMap<String, pb::DataResponse>| frames(&resp["A"])[0].name.clone();
+    let settings = |prefix: &str, updated: i64| {
+        ctx(
+            "recreate",
+            json!({"module": "synthetic", "seriesPrefix": prefix}),
+            updated,
+        )
+    };
+    let name = |resp: std::collections::HashMap<String, pb::DataResponse>| {
+        frames(&resp["A"])[0].name.clone()
+    };
     let q = || vec![query("A", json!({}), 0, 60_000, 1000)];
 
     assert_eq!(name(p.query(settings("first", 100), q()).await), "first-0");
     // Same lastUpdatedMS: Grafana did not change the settings, the cached instance answers.
-    assert_eq!(name(p.query(settings("ignored", 100), q()).await), "first-0");
+    assert_eq!(
+        name(p.query(settings("ignored", 100), q()).await),
+        "first-0"
+    );
     // New lastUpdatedMS: a new instance from the new settings.
-    assert_eq!(name(p.query(settings("second", 200), q()).await), "second-0");
-    let r = p.resource(settings("second", 200), "GET", "settings", b"").await;
+    assert_eq!(
+        name(p.query(settings("second", 200), q()).await),
+        "second-0"
+    );
+    let r = p
+        .resource(settings("second", 200), "GET", "settings", b"")
+        .await;
     let seen: serde_json::Value = serde_json::from_slice(&r[0].body).unwrap();
-    assert_eq!((seen["updatedMs"].as_i64(), seen["jsonData"]["seriesPrefix"].as_str()), (Some(200), Some("second")));
+    assert_eq!(
+        (
+            seen["updatedMs"].as_i64(),
+            seen["jsonData"]["seriesPrefix"].as_str()
+        ),
+        (Some(200), Some("second"))
+    );
 
     let mut disposed = false;
     for _ in 0..100 {
@@ -114,11 +160,22 @@ async fn settings_change_recreates_the_instance() {
 async fn a_changed_module_file_is_hot_reloaded_and_a_broken_one_never_replaces_it() {
     let p = Plugin::start().await;
     let uid_ctx = || ctx("reload", json!({"module": "live"}), 1);
-    let q = || vec![query("A", json!({"attack": "ok", "scenario": "sine"}), 0, 60_000, 1000)];
+    let q = || {
+        vec![query(
+            "A",
+            json!({"attack": "ok", "scenario": "sine"}),
+            0,
+            60_000,
+            1000,
+        )]
+    };
     let synthetic = std::fs::read(p.module_path("synthetic")).unwrap();
     let hostile = std::fs::read(p.module_path("hostile")).unwrap();
     write_file(&p.module_path("live"), &synthetic);
-    assert_eq!(frames(&p.query(uid_ctx(), q()).await["A"])[0].name, "series-0");
+    assert_eq!(
+        frames(&p.query(uid_ctx(), q()).await["A"])[0].name,
+        "series-0"
+    );
 
     // Swap in another module under the same name: the next queries pick it up, no restart.
     write_file(&p.module_path("live"), &hostile);

@@ -3,7 +3,7 @@
 use quarry_frame::Column;
 use serde_json::json;
 
-use crate::harness::*;
+use super::harness::*;
 
 const FROM: i64 = 1_700_000_000_000;
 const TO: i64 = FROM + 10 * 60_000;
@@ -31,22 +31,34 @@ fn expected_walk(seed: u64, series: u64, n: usize, start: f64, spread: f64) -> V
 async fn random_walk_frames_match_the_module_spec() {
     let p = Plugin::start().await;
     let model = json!({"scenario": "random_walk", "seriesCount": 2, "seed": 42, "startValue": 10.0, "labels": {"env": "test"}});
-    let resp = p.query(synthetic_ctx("walk"), vec![query("A", model, FROM, TO, 60_000)]).await;
+    let resp = p
+        .query(
+            synthetic_ctx("walk"),
+            vec![query("A", model, FROM, TO, 60_000)],
+        )
+        .await;
     let frames = frames(&resp["A"]);
     assert_eq!(frames.len(), 2);
     for (i, f) in frames.iter().enumerate() {
         assert_eq!(f.name, format!("series-{i}"));
         assert_eq!(f.ref_id, "A");
         assert_eq!(f.meta.as_ref().unwrap()["type"], "timeseries-multi");
-        let Column::Time(times) = &f.fields[0].values else { panic!("first field is time") };
+        let Column::Time(times) = &f.fields[0].values else {
+            panic!("first field is time")
+        };
         let want_times: Vec<i64> = (0..11).map(|k| (FROM + k * 60_000) * 1_000_000).collect();
-        assert_eq!(times, &want_times);
+        assert_eq!(*times, want_times);
         let value = &f.fields[1];
         assert_eq!(value.name, "value");
-        assert_eq!(value.labels.get("series").map(String::as_str), Some(i.to_string().as_str()));
+        assert_eq!(
+            value.labels.get("series").map(String::as_str),
+            Some(i.to_string().as_str())
+        );
         assert_eq!(value.labels.get("env").map(String::as_str), Some("test"));
-        let Column::Float64(values) = &value.values else { panic!("value is float64") };
-        assert_eq!(values, &expected_walk(42, i as u64, 11, 10.0, 1.0));
+        let Column::Float64(values) = &value.values else {
+            panic!("value is float64")
+        };
+        assert_eq!(*values, expected_walk(42, i as u64, 11, 10.0, 1.0));
     }
 }
 
@@ -58,7 +70,13 @@ async fn one_failing_query_never_fails_its_siblings() {
     let queries = vec![
         query("A", json!({"scenario": "sine"}), FROM, TO, 60_000),
         bad_json,
-        query("C", json!({"scenario": "no_such_scenario"}), FROM, TO, 60_000),
+        query(
+            "C",
+            json!({"scenario": "no_such_scenario"}),
+            FROM,
+            TO,
+            60_000,
+        ),
         query("D", json!({"scenario": "error"}), FROM, TO, 60_000),
         query("E", json!({"scenario": "random_walk"}), FROM, TO, 60_000),
     ];
@@ -80,7 +98,12 @@ async fn one_failing_query_never_fails_its_siblings() {
 #[tokio::test]
 async fn every_field_type_and_null_decodes_value_by_value() {
     let p = Plugin::start().await;
-    let resp = p.query(synthetic_ctx("types"), vec![query("T", json!({"scenario": "all_types"}), FROM, TO, 1000)]).await;
+    let resp = p
+        .query(
+            synthetic_ctx("types"),
+            vec![query("T", json!({"scenario": "all_types"}), FROM, TO, 1000)],
+        )
+        .await;
     let frames = frames(&resp["T"]);
     assert_eq!(frames.len(), 1);
     let f = &frames[0];
@@ -90,16 +113,36 @@ async fn every_field_type_and_null_decodes_value_by_value() {
     assert_eq!(meta["notices"][0]["severity"], "info");
     assert_eq!(meta["custom"]["rows"], 3);
 
-    let field = |name: &str| f.fields.iter().find(|x| x.name == name).unwrap_or_else(|| panic!("field {name}"));
+    let field = |name: &str| {
+        f.fields
+            .iter()
+            .find(|x| x.name == name)
+            .unwrap_or_else(|| panic!("field {name}"))
+    };
     let expect = |name: &str, want: Column| {
         let plain = field(name);
         assert_eq!(plain.values, want, "{name}");
         assert!(plain.validity.is_none(), "{name} is not nullable");
         let nullable = field(&format!("nullable_{name}"));
-        assert_eq!(nullable.validity.as_deref(), Some(&[true, false, true][..]), "nullable_{name}");
-        assert_eq!(std::mem::discriminant(&nullable.values), std::mem::discriminant(&want), "nullable_{name} type");
+        assert_eq!(
+            nullable.validity.as_deref(),
+            Some(&[true, false, true][..]),
+            "nullable_{name}"
+        );
+        assert_eq!(
+            std::mem::discriminant(&nullable.values),
+            std::mem::discriminant(&want),
+            "nullable_{name} type"
+        );
     };
-    expect("time", Column::Time(vec![1_700_000_000_000_000_000, 1_700_000_000_001_000_001, 1_700_000_000_002_000_002]));
+    expect(
+        "time",
+        Column::Time(vec![
+            1_700_000_000_000_000_000,
+            1_700_000_000_001_000_001,
+            1_700_000_000_002_000_002,
+        ]),
+    );
     expect("int8", Column::Int8(vec![-128, 0, 127]));
     expect("int16", Column::Int16(vec![-32768, 0, 32767]));
     expect("int32", Column::Int32(vec![i32::MIN, 0, i32::MAX]));
@@ -111,13 +154,23 @@ async fn every_field_type_and_null_decodes_value_by_value() {
     expect("float32", Column::Float32(vec![-1.5, 0.0, 3.25]));
     expect("float64", Column::Float64(vec![-1.5, 0.0, 1e300]));
     expect("bool", Column::Bool(vec![true, false, true]));
-    expect("string", Column::String(vec!["a".into(), "".into(), "ünïcode".into()]));
+    expect(
+        "string",
+        Column::String(vec!["a".into(), "".into(), "ünïcode".into()]),
+    );
     expect("enum", Column::Enum(vec![0, 1, 2]));
-    let Column::Json(cells) = &field("json").values else { panic!("json column") };
-    let cells: Vec<serde_json::Value> = cells.iter().map(|c| serde_json::from_str(c).unwrap()).collect();
+    let Column::Json(cells) = &field("json").values else {
+        panic!("json column")
+    };
+    let cells: Vec<serde_json::Value> = cells
+        .iter()
+        .map(|c| serde_json::from_str(c).unwrap())
+        .collect();
     assert_eq!(cells, vec![json!({"a": 1}), json!([1, 2]), json!(null)]);
     // Null rows of the nullable twins: the valid rows still carry the values.
-    let Column::Int64(v) = &field("nullable_int64").values else { panic!() };
+    let Column::Int64(v) = &field("nullable_int64").values else {
+        panic!()
+    };
     assert_eq!((v[0], v[2]), (i64::MIN, i64::MAX));
 
     let f64_field = field("float64");
@@ -129,17 +182,27 @@ async fn every_field_type_and_null_decodes_value_by_value() {
     assert_eq!(config["decimals"], 2);
     assert_eq!(config["min"], -10.0);
     assert_eq!(config["max"], 10.0);
-    assert_eq!(field("enum").config.as_ref().unwrap()["type"]["enum"]["text"], json!(["low", "mid", "high"]));
+    assert_eq!(
+        field("enum").config.as_ref().unwrap()["type"]["enum"]["text"],
+        json!(["low", "mid", "high"])
+    );
 }
 
 #[tokio::test]
 async fn json_format_is_answered_with_frame_json() {
     let p = Plugin::start().await;
     let resp = p
-        .query_format(synthetic_ctx("jsonfmt"), vec![query("J", json!({"scenario": "sine"}), FROM, TO, 60_000)], pb::DataFrameFormat::Json)
+        .query_format(
+            synthetic_ctx("jsonfmt"),
+            vec![query("J", json!({"scenario": "sine"}), FROM, TO, 60_000)],
+            pb::DataFrameFormat::Json,
+        )
         .await;
     let r = &resp["J"];
-    assert_eq!((r.status, r.format), (200, pb::DataFrameFormat::Json as i32));
+    assert_eq!(
+        (r.status, r.format),
+        (200, pb::DataFrameFormat::Json as i32)
+    );
     let frame: serde_json::Value = serde_json::from_slice(&r.frames[0]).expect("frame JSON");
     assert_eq!(frame["schema"]["name"], "series-0");
     assert_eq!(frame["schema"]["fields"][0]["type"], "time");
@@ -153,7 +216,9 @@ async fn json_format_is_answered_with_frame_json() {
 async fn a_million_row_frame_crosses_the_boundary() {
     let p = Plugin::start().await;
     let model = json!({"scenario": "random_walk", "points": 1_000_000});
-    let resp = p.query(synthetic_ctx("big"), vec![query("M", model, FROM, TO, 1)]).await;
+    let resp = p
+        .query(synthetic_ctx("big"), vec![query("M", model, FROM, TO, 1)])
+        .await;
     let frames = frames(&resp["M"]);
     assert_eq!(frames[0].fields[0].values.len(), 1_000_000);
     assert_eq!(frames[0].fields[1].values.len(), 1_000_000);
@@ -165,7 +230,12 @@ async fn requests_larger_than_grpc_default_limits_are_accepted() {
     // Grafana's client sends up to MaxInt32; tonic's default receive limit is 4 MiB.
     let padding = "x".repeat(6 << 20);
     let model = json!({"scenario": "sine", "padding": padding});
-    let resp = p.query(synthetic_ctx("large"), vec![query("L", model, FROM, TO, 60_000)]).await;
+    let resp = p
+        .query(
+            synthetic_ctx("large"),
+            vec![query("L", model, FROM, TO, 60_000)],
+        )
+        .await;
     assert_eq!(frames(&resp["L"]).len(), 1);
 }
 
@@ -175,31 +245,61 @@ async fn missing_or_unknown_module_is_a_per_query_error_naming_it() {
     let q = || vec![query("A", json!({}), FROM, TO, 60_000)];
     let none = p.query(ctx("nomod", json!({}), 1), q()).await;
     assert_eq!(none["A"].status, 400);
-    assert!(none["A"].error.contains("names no module"), "{}", none["A"].error);
+    assert!(
+        none["A"].error.contains("names no module"),
+        "{}",
+        none["A"].error
+    );
 
-    let missing = p.query(ctx("missing", json!({"module": "does-not-exist"}), 1), q()).await;
+    let missing = p
+        .query(ctx("missing", json!({"module": "does-not-exist"}), 1), q())
+        .await;
     let err = &missing["A"].error;
     assert_eq!(missing["A"].status, 404);
-    assert!(err.contains("does-not-exist") && err.contains(&p.module_path("does-not-exist").display().to_string()), "{err}");
+    assert!(
+        err.contains("does-not-exist")
+            && err.contains(&p.module_path("does-not-exist").display().to_string()),
+        "{err}"
+    );
 
-    let traversal = p.query(ctx("evil", json!({"module": "../etc/passwd"}), 1), q()).await;
-    assert!(traversal["A"].error.contains("invalid module name"), "{}", traversal["A"].error);
+    let traversal = p
+        .query(ctx("evil", json!({"module": "../etc/passwd"}), 1), q())
+        .await;
+    assert!(
+        traversal["A"].error.contains("invalid module name"),
+        "{}",
+        traversal["A"].error
+    );
 }
 
 #[tokio::test]
 async fn alert_style_requests_are_answered_like_panel_queries() {
     let p = Plugin::start().await;
     let model = json!({"scenario": "random_walk", "seed": 3});
-    let panel = p.query(synthetic_ctx("alert"), vec![query("A", model.clone(), FROM, TO, 60_000)]).await;
+    let panel = p
+        .query(
+            synthetic_ctx("alert"),
+            vec![query("A", model.clone(), FROM, TO, 60_000)],
+        )
+        .await;
     // Alerting: no user, FromAlert header, no panel-specific interval.
     let mut ctx = synthetic_ctx("alert");
     ctx.user = None;
     let req = pb::QueryDataRequest {
         plugin_context: Some(ctx),
-        headers: [("FromAlert".to_string(), "true".to_string())].into_iter().collect(),
+        headers: [("FromAlert".to_string(), "true".to_string())]
+            .into_iter()
+            .collect(),
         queries: vec![query("A", model, FROM, TO, 60_000)],
         format: 0,
     };
-    let alert = p.process.data().query_data(req).await.unwrap().into_inner().responses;
+    let alert = p
+        .process
+        .data()
+        .query_data(req)
+        .await
+        .unwrap()
+        .into_inner()
+        .responses;
     assert_eq!(frames(&alert["A"]), frames(&panel["A"]));
 }
