@@ -5,6 +5,8 @@
     reason = "helpers are shared between the test modules"
 )]
 mod e2e {
+    mod cli;
+    mod contract;
     pub mod harness;
     mod hostile;
     mod lifecycle;

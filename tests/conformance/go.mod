@@ -1,6 +1,6 @@
 module quarry.local/conformance
 
-go 1.26.8
+go 1.26.5
 
 require (
 	github.com/grafana/grafana-plugin-sdk-go v0.296.3

@@ -16,6 +16,8 @@ tasks:
   test            build the modules and run the whole test suite (what CI runs)
   dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
   build-modules   build every module in modules/ for wasm32-wasip2
+  bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
+                  Go reference plugin side by side (release build)
   lint            cargo fmt --check and clippy -D warnings
 ";
 
@@ -24,7 +26,7 @@ const EXECUTABLE: &str = "gpx_quarry";
 /// Modules shipped in dist/ (the hostile module exists only for tests).
 const SHIPPED_MODULES: &[&str] = &["synthetic"];
 /// Every module crate under modules/.
-const ALL_MODULES: &[&str] = &["synthetic", "hostile"];
+const ALL_MODULES: &[&str] = &["synthetic", "hostile", "hello"];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {
@@ -44,6 +46,7 @@ fn try_main() -> anyhow::Result<()> {
         Some("dist") => dist(!rest.iter().any(|a| a == "--dev")).map(|_| ()),
         Some("build-modules") => build_modules().map(|_| ()),
         Some("lint") => lint(),
+        Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

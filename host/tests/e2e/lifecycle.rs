@@ -200,3 +200,14 @@ async fn a_changed_module_file_is_hot_reloaded_and_a_broken_one_never_replaces_i
     let h = p.health(uid_ctx()).await;
     assert!(h.message.contains("could not be loaded"), "{}", h.message);
 }
+
+#[tokio::test]
+async fn sigint_is_ignored_as_go_plugins_do() {
+    let p = Plugin::start().await;
+    let pid = p.process.pid().expect("running") as i32;
+    // SAFETY: sending a signal to a child process we own.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let resp = p.query(synthetic_ctx("sigint"), vec![query("A", json!({}), 0, 60_000, 1000)]).await;
+    assert_eq!(frames(&resp["A"]).len(), 1, "still serving after SIGINT");
+}
