@@ -3,7 +3,7 @@
 use crate::bindings::quarry::datasource::types as wit_types;
 use crate::{
     Context, DataQuery, Error, ErrorKind, Field, Frame, Health, HealthStatus, InstanceSettings,
-    SubscribeResponse, TimeRange,
+    SecretGrant, SecretUse, SubscribeResponse, TimeRange,
 };
 
 impl From<wit_types::InstanceSettings> for InstanceSettings {
@@ -19,6 +19,19 @@ impl From<wit_types::InstanceSettings> for InstanceSettings {
                 .map(|kv| (kv.key, kv.value))
                 .collect(),
             updated_ms: settings.updated_ms,
+        }
+    }
+}
+
+impl From<SecretGrant> for wit_types::SecretGrant {
+    fn from(grant: SecretGrant) -> Self {
+        Self {
+            key: grant.key,
+            use_: match grant.usage {
+                SecretUse::Read => wit_types::SecretUse::Read,
+                SecretUse::BearerToken => wit_types::SecretUse::BearerToken,
+                SecretUse::Header(name) => wit_types::SecretUse::Header(name),
+            },
         }
     }
 }
@@ -223,6 +236,27 @@ mod tests {
             }
         );
         assert_eq!((query.interval_ms, query.max_data_points), (3, 4));
+    }
+
+    #[test]
+    fn secret_grants_to_wit() {
+        let grants: Vec<wit_types::SecretGrant> = [
+            SecretGrant::read("a"),
+            SecretGrant::bearer_token("b"),
+            SecretGrant::header("c", "X-Api-Key"),
+        ]
+        .into_iter()
+        .map(Into::into)
+        .collect();
+        let want = [
+            ("a", wit_types::SecretUse::Read),
+            ("b", wit_types::SecretUse::BearerToken),
+            ("c", wit_types::SecretUse::Header("X-Api-Key".into())),
+        ];
+        assert_eq!(grants.len(), want.len());
+        for (grant, (key, usage)) in grants.iter().zip(want) {
+            assert_eq!((grant.key.as_str(), &grant.use_), (key, &usage));
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::{
     DataQuery, Error, Frame, InstanceSettings, PublishResponse, ResourceRequest, ResourceResponse,
-    SubscribeRequest,
+    SecretGrant, SubscribeRequest,
 };
 
 /// A Quarry query module: one value per Grafana datasource instance.
@@ -16,6 +16,46 @@ use crate::{
 /// order on the same instance: keep mutable state in a `Cell` or `RefCell` (a module is single
 /// threaded). Export the implementation with [`export!`](crate::export).
 pub trait Datasource: Sized + 'static {
+    /// The secure settings (keys of the datasource's `secureJsonData`) this module wants, and how
+    /// it uses each; the host asks once, before the first [`new`](Self::new).
+    ///
+    /// Secrets a module does not declare never reach it, nor its HTTP requests:
+    ///
+    /// - [`SecretGrant::read`] passes the value in [`InstanceSettings::secure`].
+    /// - [`SecretGrant::bearer_token`] and [`SecretGrant::header`] make the *host* attach the
+    ///   credential to the module's HTTP requests ([`http`](crate::http)) to the datasource's
+    ///   allowed hosts, so the module never holds the secret. This is the recommended way: a
+    ///   module that never has the secret cannot leak it.
+    ///
+    /// ```
+    /// # use quarry_guest::{DataQuery, Datasource, Error, Frame, InstanceSettings, SecretGrant};
+    /// struct Api;
+    ///
+    /// impl Datasource for Api {
+    ///     fn secure_settings() -> Vec<SecretGrant> {
+    ///         vec![SecretGrant::bearer_token("apiKey")]
+    ///     }
+    ///
+    ///     fn new(settings: InstanceSettings) -> Result<Self, Error> {
+    ///         // The key is sent with every request to the allowed hosts, yet never seen here.
+    ///         assert_eq!(settings.secure("apiKey"), None);
+    ///         Ok(Api)
+    ///     }
+    ///
+    ///     fn query(&self, _: DataQuery) -> Result<Vec<Frame>, Error> {
+    ///         Ok(Vec::new())
+    ///     }
+    /// }
+    /// # Api::new(InstanceSettings::default()).unwrap();
+    /// ```
+    ///
+    /// # Default
+    ///
+    /// No secrets at all.
+    fn secure_settings() -> Vec<SecretGrant> {
+        Vec::new()
+    }
+
     /// Builds the instance from the datasource's settings.
     ///
     /// # Errors

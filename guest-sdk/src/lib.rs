@@ -18,6 +18,10 @@
 //!   error source; [`Context`] adds context lines to any `Result`.
 //! - [`Health`], [`ResourceRequest`]/[`ResourceResponse`], [`SubscribeResponse`] and
 //!   [`PublishResponse`] answer the other Grafana calls; [`log`] logs through the host.
+//! - [`http`] makes HTTP requests to the datasource's allowed hosts, through the host.
+//! - [`SecretGrant`] declares, in [`Datasource::secure_settings`], which secure settings the
+//!   module wants and how: attached to its HTTP requests by the host (the module never sees them)
+//!   or passed to it in [`InstanceSettings::secure`].
 //!
 //! # Example
 //!
@@ -118,9 +122,11 @@ mod convert;
 mod datasource;
 mod error;
 mod frame;
+pub mod http;
 pub mod log;
 mod query;
 mod resource;
+mod secret;
 mod settings;
 mod wrapper;
 
@@ -134,6 +140,7 @@ pub use frame::{
     Severity, Time,
 };
 pub use query::{DataQuery, TimeRange};
+pub use secret::{SecretGrant, SecretUse};
 pub use settings::InstanceSettings;
 
 /// What [`export!`] expands to; not part of the API.

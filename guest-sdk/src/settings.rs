@@ -21,7 +21,8 @@ pub struct InstanceSettings {
     pub url: String,
     /// The datasource's `jsonData` object as JSON text; see [`json_data`](Self::json_data).
     pub raw_json_data: String,
-    /// Decrypted secure settings the host chose to pass on, by key; see [`secure`](Self::secure).
+    /// Decrypted secure settings the host passed on, by key: only those the module declared with
+    /// [`SecretGrant::read`](crate::SecretGrant::read); see [`secure`](Self::secure).
     pub secure_json_data: BTreeMap<String, String>,
     /// When Grafana last changed these settings, epoch milliseconds.
     pub updated_ms: i64,
@@ -58,6 +59,12 @@ impl InstanceSettings {
     }
 
     /// The decrypted secure setting `key`, if the host passed one on.
+    ///
+    /// The host passes only the keys the module declared with
+    /// [`SecretGrant::read`](crate::SecretGrant::read) in
+    /// [`Datasource::secure_settings`](crate::Datasource::secure_settings). Keys granted as
+    /// [`bearer_token`](crate::SecretGrant::bearer_token) or [`header`](crate::SecretGrant::header)
+    /// are attached to HTTP requests by the host and are never here.
     pub fn secure(&self, key: &str) -> Option<&str> {
         self.secure_json_data.get(key).map(String::as_str)
     }

@@ -22,6 +22,10 @@ impl<T> fmt::Debug for InstanceImpl<T> {
 
 impl<T: Datasource> Guest for InstanceImpl<T> {
     type Instance = Self;
+
+    fn secure_settings() -> Vec<wit_types::SecretGrant> {
+        T::secure_settings().into_iter().map(Into::into).collect()
+    }
 }
 
 impl<T: Datasource> GuestInstance for InstanceImpl<T> {

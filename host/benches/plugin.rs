@@ -20,7 +20,9 @@ fn plugins() -> Vec<(&'static str, PathBuf)> {
     }
     match std::env::var_os("QUARRY_REFERENCE_EXE") {
         Some(p) => out.push(("go-reference", PathBuf::from(p))),
-        None => eprintln!("QUARRY_REFERENCE_EXE is not set: benchmarking Quarry alone (no Go peer)"),
+        None => {
+            eprintln!("QUARRY_REFERENCE_EXE is not set: benchmarking Quarry alone (no Go peer)")
+        }
     }
     out
 }
@@ -44,7 +46,10 @@ fn request(points: i64) -> pb::QueryDataRequest {
             ref_id: "A".into(),
             max_data_points: points,
             interval_ms: 1000,
-            time_range: Some(pb::TimeRange { from_epoch_ms: 0, to_epoch_ms: 3_600_000 }),
+            time_range: Some(pb::TimeRange {
+                from_epoch_ms: 0,
+                to_epoch_ms: 3_600_000,
+            }),
             json: model.to_string().into_bytes(),
             query_type: String::new(),
         }],
@@ -65,16 +70,27 @@ fn query_data(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     let mut rss = Vec::new();
     for (name, exe) in plugins() {
-        let plugin = rt.block_on(PluginProcess::launch(&exe, &[])).expect("plugin launches");
+        let plugin = rt
+            .block_on(PluginProcess::launch(&exe, &[]))
+            .expect("plugin launches");
         for points in [1_000i64, 100_000] {
             let req = request(points);
             // Warm the instance (and check the answer) before measuring.
-            let first = rt.block_on(plugin.data().query_data(req.clone())).expect("query");
+            let first = rt
+                .block_on(plugin.data().query_data(req.clone()))
+                .expect("query");
             let resp = &first.get_ref().responses["A"];
-            assert!(resp.error.is_empty() && resp.frames.len() == 1, "{name}: {}", resp.error);
+            assert!(
+                resp.error.is_empty() && resp.frames.len() == 1,
+                "{name}: {}",
+                resp.error
+            );
             group.throughput(Throughput::Elements(points as u64));
             group.bench_with_input(BenchmarkId::new(name, points), &req, |b, req| {
-                b.iter(|| rt.block_on(plugin.data().query_data(req.clone())).expect("query"));
+                b.iter(|| {
+                    rt.block_on(plugin.data().query_data(req.clone()))
+                        .expect("query")
+                });
             });
         }
         if let Some(kib) = plugin.pid().and_then(peak_rss_kib) {
@@ -95,15 +111,24 @@ fn encode_arrow(c: &mut Criterion) {
         ref_id: "A".into(),
         meta: None,
         fields: vec![
-            Field::new("time", Column::Time((0..ROWS as i64).map(|i| i * 1_000_000_000).collect())),
-            Field::new("value", Column::Float64((0..ROWS).map(|i| i as f64).collect())),
+            Field::new(
+                "time",
+                Column::Time((0..ROWS as i64).map(|i| i * 1_000_000_000).collect()),
+            ),
+            Field::new(
+                "value",
+                Column::Float64((0..ROWS).map(|i| i as f64).collect()),
+            ),
         ],
     };
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Elements(ROWS as u64));
     group.bench_function("arrow_1m_rows_time_f64", |b| {
         b.iter(|| {
-            let checked = frame.clone().check(&FrameLimits::default()).expect("valid frame");
+            let checked = frame
+                .clone()
+                .check(&FrameLimits::default())
+                .expect("valid frame");
             quarry_frame::to_arrow(checked).expect("encodes")
         });
     });

@@ -11,4 +11,4 @@ pub(crate) use quarry::datasource::types as wit_types;
 /// The contract package this host speaks, and its version.
 pub const CONTRACT_PACKAGE: &str = "quarry:datasource";
 /// Version of `wit/world.wit`; modules must be built for a compatible version.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";

@@ -9,11 +9,13 @@
 //! - [`instance`]: one live instance per datasource, recreated on settings change, hot-reloaded
 //!   when its `.wasm` changes.
 //! - [`runtime`]: wasmtime engine, compiled-module cache, limits, per-datasource guest pools.
+//! - [`capability`]: what modules may import: HTTP under the datasource's allow-list.
 //! - `untrusted`: the checked conversion of everything a module returns.
 //! - frames are encoded by the `quarry-frame` crate (Arrow IPC and frame JSON).
 //! - [`client`]: plays Grafana's part (tests, the demo, `quarry grafana`).
 
 mod bindings;
+pub mod capability;
 pub mod client;
 pub mod grpc;
 pub mod handler;

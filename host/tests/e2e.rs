@@ -7,8 +7,10 @@
 mod e2e {
     mod cli;
     mod contract;
+    mod fake_api;
     pub mod harness;
     mod hostile;
+    mod http_api;
     mod lifecycle;
     mod query_data;
     mod services;

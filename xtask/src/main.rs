@@ -24,9 +24,9 @@ tasks:
 /// Grafana looks for `<executable>_<os>_<arch>`; this is the `executable` of plugin.json.
 const EXECUTABLE: &str = "gpx_quarry";
 /// Modules shipped in dist/ (the hostile module exists only for tests).
-const SHIPPED_MODULES: &[&str] = &["synthetic"];
+const SHIPPED_MODULES: &[&str] = &["synthetic", "http-api"];
 /// Every module crate under modules/.
-const ALL_MODULES: &[&str] = &["synthetic", "hostile", "hello"];
+const ALL_MODULES: &[&str] = &["synthetic", "http-api", "hostile", "hello"];
 const WASM_TARGET: &str = "wasm32-wasip2";
 
 fn main() {
@@ -207,6 +207,71 @@ fn test(rest: &[String]) -> anyhow::Result<()> {
     cmd.args(["test", "--workspace"])
         .args(rest)
         .env("QUARRY_TEST_MODULES", &modules);
+    run(cmd)?;
+    conformance()
+}
+
+fn go_available() -> bool {
+    Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn conformance_dir() -> PathBuf {
+    project_root().join("tests").join("conformance")
+}
+
+/// Builds the Go reference plugin (written with grafana-plugin-sdk-go).
+fn reference_plugin() -> anyhow::Result<PathBuf> {
+    let out = target_dir()
+        .join("conformance")
+        .join(format!("gpx_reference_{}", go_platform()));
+    let mut cmd = Command::new("go");
+    cmd.args(["build", "-o"])
+        .arg(&out)
+        .arg("./reference")
+        .current_dir(conformance_dir());
+    run(cmd)?;
+    Ok(out)
+}
+
+/// The Go conformance suite: Grafana's own client libraries against dist/ as packaged, and
+/// against the Go reference plugin, so both are seen to answer alike.
+fn conformance() -> anyhow::Result<()> {
+    if !go_available() {
+        eprintln!(
+            "xtask: SKIPPING the Go conformance suite (tests/conformance): `go` is not on PATH (install Go >= 1.26.5; CI has it)"
+        );
+        return Ok(());
+    }
+    // The dev build the tests just used; packaging it builds nothing new.
+    let quarry = dist(false)?;
+    let reference = reference_plugin()?;
+    for (kind, exe) in [("quarry", &quarry), ("reference", &reference)] {
+        eprintln!("xtask: conformance suite against {kind} ({})", exe.display());
+        let mut cmd = Command::new("go");
+        cmd.args(["test", "./...", "-count=1"])
+            .env("QUARRY_PLUGIN_EXE", exe)
+            .env("QUARRY_PLUGIN_KIND", kind)
+            .current_dir(conformance_dir());
+        run(cmd)?;
+    }
+    Ok(())
+}
+
+fn bench() -> anyhow::Result<()> {
+    let quarry = dist(true)?;
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "quarry-host", "--bench", "plugin"])
+        .env("QUARRY_PLUGIN_EXE", &quarry);
+    if go_available() {
+        cmd.env("QUARRY_REFERENCE_EXE", reference_plugin()?);
+    } else {
+        eprintln!(
+            "xtask: `go` is not on PATH: benchmarking Quarry without the Go reference plugin"
+        );
+    }
     run(cmd)
 }
 

@@ -8,6 +8,7 @@ use quarry_frame::table;
 use quarry_frame::to_json::{self, Include};
 
 use super::{ModuleArgs, Output, QueryArgs, StreamArgs};
+use quarry_host::capability::http::HttpPolicy;
 use quarry_host::handler::{HealthStatus, StreamDecision};
 use quarry_host::runtime::{GuestPool, ModuleLimits, Runtime};
 
@@ -27,7 +28,12 @@ async fn instance(args: &ModuleArgs) -> anyhow::Result<GuestPool> {
     let module = runtime.cache().load(&name, &args.module).await?;
     let settings = args.settings.to_settings()?;
     Ok(runtime
-        .instantiate(module, &settings, ModuleLimits::default())
+        .instantiate(
+            module,
+            &settings,
+            ModuleLimits::default(),
+            HttpPolicy::default().with_datasource(settings.uid.clone()),
+        )
         .await
         .context("creating the module instance")?)
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+use crate::capability::http::{AllowedHost, HttpPolicy};
 use crate::handler::{DatasourceSettings, PluginContext};
 use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, ModuleLimits, Runtime};
 
@@ -44,6 +45,15 @@ struct HostSettings {
     call_timeout_ms: Option<u64>,
     /// Linear-memory limit, MiB (capped by the host's own limit).
     memory_limit_mb: Option<usize>,
+    /// The module's API endpoint; its host is allowed for outbound HTTP.
+    endpoint: Option<String>,
+    /// More hosts the module may call: `host`, `host:port`, `host:*` or URLs.
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    /// Per-request HTTP timeout, seconds.
+    timeout: Option<f64>,
+    /// Largest HTTP response body a module may receive, bytes.
+    max_response_bytes: Option<u64>,
 }
 
 impl HostSettings {
@@ -69,6 +79,48 @@ impl HostSettings {
             limits.max_memory_bytes = limits.max_memory_bytes.min(mb.max(1) << 20);
         }
         limits
+    }
+
+    /// Outbound HTTP for the module: the datasource URL's host, `endpoint`'s host and
+    /// `allowedHosts`, nothing else.
+    fn http_policy(
+        &self,
+        settings: &DatasourceSettings,
+        limits: &ModuleLimits,
+    ) -> Result<HttpPolicy, InstanceError> {
+        let bad = |reason: String| InstanceError::Settings {
+            uid: settings.uid.clone(),
+            reason,
+        };
+        let mut policy = HttpPolicy::default().with_datasource(settings.uid.clone());
+        let url = Some(settings.url.as_str()).filter(|u| !u.trim().is_empty());
+        for entry in url.into_iter().chain(self.endpoint.as_deref()) {
+            policy = policy.with_allowed(
+                AllowedHost::parse(entry)
+                    .map_err(|e| bad(format!("cannot allow HTTP to {entry:?}: {e}")))?,
+            );
+        }
+        for entry in &self.allowed_hosts {
+            policy = policy.with_allowed(
+                AllowedHost::parse(entry).map_err(|e| bad(format!("allowedHosts: {e}")))?,
+            );
+        }
+        let timeout = match self.timeout {
+            Some(secs) if secs.is_finite() && secs > 0.0 => {
+                Duration::from_secs_f64(secs.min(3600.0))
+            }
+            Some(secs) => {
+                return Err(bad(format!(
+                    "timeout must be a positive number of seconds, got {secs}"
+                )));
+            }
+            None => Duration::from_secs(10),
+        };
+        policy = policy.with_timeout(timeout.min(limits.call_timeout));
+        if let Some(max) = self.max_response_bytes {
+            policy = policy.with_max_response_bytes(max.min(256 << 20));
+        }
+        Ok(policy)
     }
 }
 
@@ -211,7 +263,9 @@ impl InstanceManager {
         grafana_config: &BTreeMap<String, String>,
     ) -> Result<Arc<DatasourceInstance>, InstanceError> {
         let name = module_name(settings)?;
-        let limits = HostSettings::parse(settings)?.limits(self.runtime.limits());
+        let host = HostSettings::parse(settings)?;
+        let limits = host.limits(self.runtime.limits());
+        let http = host.http_policy(settings, &limits)?;
         let module = self
             .runtime
             .load(&name)
@@ -222,7 +276,7 @@ impl InstanceManager {
             })?;
         let guests = self
             .runtime
-            .instantiate(module, settings, limits)
+            .instantiate(module, settings, limits, http)
             .await
             .map_err(|source| InstanceError::Create {
                 uid: settings.uid.clone(),

@@ -14,6 +14,7 @@ use super::limits::ModuleLimits;
 use super::module::CompiledModule;
 use super::state::{GuestIdentity, HostState};
 use crate::bindings::{Module, wit_types};
+use crate::capability::http::HttpPolicy;
 
 /// Idle stores kept per datasource instance.
 const MAX_IDLE: usize = 8;
@@ -85,8 +86,10 @@ struct Guest {
 /// The live module side of one datasource instance.
 pub struct GuestPool {
     module: Arc<CompiledModule>,
+    /// The settings the module sees: secure settings filtered to what it declared `read`.
     settings: wit_types::InstanceSettings,
     limits: ModuleLimits,
+    http: Arc<HttpPolicy>,
     identity: GuestIdentity,
     idle: Mutex<Vec<Guest>>,
 }
@@ -108,26 +111,100 @@ struct Lease<'a> {
 }
 
 impl GuestPool {
-    /// Creates the pool and its first guest instance, so bad settings surface right away.
+    /// Asks the module which secure settings it wants, then creates the pool and its first
+    /// guest instance, so bad settings surface right away.
     pub(crate) async fn new(
         module: Arc<CompiledModule>,
         settings: wit_types::InstanceSettings,
         limits: ModuleLimits,
+        http: HttpPolicy,
     ) -> Result<Self, GuestError> {
         let identity = GuestIdentity {
             datasource_uid: settings.uid.clone(),
             module: module.name.clone(),
         };
-        let pool = GuestPool {
+        let mut pool = GuestPool {
             module,
             settings,
             limits,
+            http: Arc::new(http),
             identity,
             idle: Mutex::new(Vec::new()),
         };
-        let first = pool.instantiate().await?;
+        // The first store starts without credentials; grants decide what it gets.
+        let (mut store, bindings) = pool.start_store().await?;
+        let grants = pool
+            .bounded(
+                bindings
+                    .quarry_datasource_datasource()
+                    .call_secure_settings(&mut store),
+            )
+            .await
+            .map_err(|e| pool.classify(&store, 0, e))?;
+        pool.apply_grants(grants)?;
+        store.data_mut().http_hooks.policy = pool.http.clone();
+        let first = pool.create(store, bindings).await?;
         pool.idle.lock().expect("pool lock").push(first);
         Ok(pool)
+    }
+
+    /// Keeps only the secure settings the module may read, and turns the others it declared
+    /// into credentials the host attaches to its HTTP requests.
+    fn apply_grants(&mut self, grants: Vec<wit_types::SecretGrant>) -> Result<(), GuestError> {
+        let all = std::mem::take(&mut self.settings.secure_json_data);
+        let value_of = |key: &str| {
+            all.iter()
+                .find(|kv| kv.key == key)
+                .map(|kv| kv.value.clone())
+        };
+        let mut http = (*self.http).clone();
+        for grant in grants {
+            let Some(value) = value_of(&grant.key) else {
+                tracing::debug!(dsUid = %self.identity.datasource_uid, key = %grant.key, "module asked for a secure setting the datasource does not have");
+                continue;
+            };
+            let header = match grant.use_ {
+                wit_types::SecretUse::Read => {
+                    self.settings.secure_json_data.push(wit_types::KeyValue {
+                        key: grant.key,
+                        value,
+                    });
+                    continue;
+                }
+                wit_types::SecretUse::BearerToken => {
+                    (http::header::AUTHORIZATION, format!("Bearer {value}"))
+                }
+                wit_types::SecretUse::Header(name) => {
+                    let name = http::HeaderName::try_from(name.as_str())
+                        .map_err(|_| self.bad_grant(&grant.key, "names an invalid header"))?;
+                    (name, value)
+                }
+            };
+            let value = http::HeaderValue::try_from(header.1)
+                .map_err(|_| self.bad_grant(&grant.key, "is not a valid header value"))?;
+            http = http.with_credential(header.0, value);
+        }
+        self.http = Arc::new(http);
+        Ok(())
+    }
+
+    fn bad_grant(&self, key: &str, what: &str) -> GuestError {
+        GuestError::Instantiate {
+            module: self.module.name.clone(),
+            reason: format!("secure setting {key:?} {what}"),
+        }
+    }
+
+    /// Runs a call into the module under the call deadline. The epoch callback stops a module
+    /// that computes too long; this stops one that waits too long (on HTTP, say).
+    async fn bounded<T>(
+        &self,
+        call: impl std::future::Future<Output = wasmtime::Result<T>>,
+    ) -> wasmtime::Result<T> {
+        match tokio::time::timeout(self.limits.call_timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err(DeadlineExceeded.into()),
+        }
     }
 
     pub fn module(&self) -> &Arc<CompiledModule> {
@@ -138,10 +215,11 @@ impl GuestPool {
         &self.limits
     }
 
-    async fn instantiate(&self) -> Result<Guest, GuestError> {
+    /// A fresh store with the module instantiated in it.
+    async fn start_store(&self) -> Result<(Store<HostState>, Module), GuestError> {
         let mut store = Store::new(
             self.module.pre.engine(),
-            HostState::new(self.identity.clone(), &self.limits),
+            HostState::new(self.identity.clone(), &self.limits, self.http.clone()),
         );
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_callback(|ctx| {
@@ -153,15 +231,26 @@ impl GuestPool {
         store.set_epoch_deadline(1);
         store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
         let bindings = self
-            .module
-            .pre
-            .instantiate_async(&mut store)
+            .bounded(self.module.pre.instantiate_async(&mut store))
             .await
             .map_err(|e| self.classify(&store, 0, e))?;
-        let created = bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_create(&mut store, &self.settings)
+        Ok((store, bindings))
+    }
+
+    /// Creates the guest `instance` resource from the datasource's settings.
+    async fn create(
+        &self,
+        mut store: Store<HostState>,
+        bindings: Module,
+    ) -> Result<Guest, GuestError> {
+        store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
+        let created = self
+            .bounded(
+                bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_create(&mut store, &self.settings),
+            )
             .await
             .map_err(|e| self.classify(&store, 0, e))?;
         let handle = created.map_err(GuestError::Module)?;
@@ -171,6 +260,11 @@ impl GuestPool {
             bindings,
             handle,
         })
+    }
+
+    async fn instantiate(&self) -> Result<Guest, GuestError> {
+        let (store, bindings) = self.start_store().await?;
+        self.create(store, bindings).await
     }
 
     async fn lease(&self) -> Result<Lease<'_>, GuestError> {
@@ -223,11 +317,13 @@ impl GuestPool {
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
         let mut lease = self.lease().await?;
         let g = lease.guest();
-        let r = g
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_query(&mut g.store, g.handle, query)
+        let r = self
+            .bounded(
+                g.bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_query(&mut g.store, g.handle, query),
+            )
             .await;
         lease.finish(r)?.map_err(GuestError::Module)
     }
@@ -235,11 +331,13 @@ impl GuestPool {
     pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
         let mut lease = self.lease().await?;
         let g = lease.guest();
-        let r = g
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_check_health(&mut g.store, g.handle)
+        let r = self
+            .bounded(
+                g.bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_check_health(&mut g.store, g.handle),
+            )
             .await;
         lease.finish(r)
     }
@@ -250,11 +348,13 @@ impl GuestPool {
     ) -> Result<wit_types::ResourceResponse, GuestError> {
         let mut lease = self.lease().await?;
         let g = lease.guest();
-        let r = g
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_call_resource(&mut g.store, g.handle, request)
+        let r = self
+            .bounded(
+                g.bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_call_resource(&mut g.store, g.handle, request),
+            )
             .await;
         lease.finish(r)?.map_err(GuestError::Module)
     }
@@ -265,11 +365,13 @@ impl GuestPool {
     ) -> Result<wit_types::SubscribeResponse, GuestError> {
         let mut lease = self.lease().await?;
         let g = lease.guest();
-        let r = g
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_subscribe_stream(&mut g.store, g.handle, request)
+        let r = self
+            .bounded(
+                g.bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_subscribe_stream(&mut g.store, g.handle, request),
+            )
             .await;
         lease.finish(r)?.map_err(GuestError::Module)
     }
@@ -281,11 +383,13 @@ impl GuestPool {
     ) -> Result<wit_types::PublishResponse, GuestError> {
         let mut lease = self.lease().await?;
         let g = lease.guest();
-        let r = g
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_publish_stream(&mut g.store, g.handle, path, data)
+        let r = self
+            .bounded(
+                g.bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_publish_stream(&mut g.store, g.handle, path, data),
+            )
             .await;
         lease.finish(r)?.map_err(GuestError::Module)
     }
@@ -354,11 +458,15 @@ impl Streamer {
         state.deadline = Some(Instant::now() + self.pool.limits.call_timeout);
         state.logs_this_call = 0;
         let mark = state.stderr.contents().len();
-        let r = guest
-            .bindings
-            .quarry_datasource_datasource()
-            .instance()
-            .call_stream_tick(&mut guest.store, guest.handle, path, data)
+        let r = self
+            .pool
+            .bounded(
+                guest
+                    .bindings
+                    .quarry_datasource_datasource()
+                    .instance()
+                    .call_stream_tick(&mut guest.store, guest.handle, path, data),
+            )
             .await;
         match r {
             Ok(v) => {

@@ -1,4 +1,4 @@
-//! The WebAssembly side: engine, module cache, limits and the per-datasource guest pools.
+//! The WebAssembly side: engine, module cache, limits, linker and the per-datasource guest pools.
 //!
 //! This is the only module that touches wasmtime; it speaks the handler's domain types.
 
@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use wasmtime::component::{HasSelf, Linker};
 
+use crate::capability::http::HttpPolicy;
 use crate::handler::DatasourceSettings;
 use state::HostState;
 
@@ -41,6 +42,9 @@ impl Runtime {
         // Linked: WASI p2 (with a context that grants nothing, see HostState::new) because the
         // Rust standard library imports it, and our own `log` interface.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
+        // wasi:http/outgoing-handler and its types; every send goes through PolicyHooks.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
         crate::bindings::Module::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
@@ -108,7 +112,8 @@ impl Runtime {
         module: Arc<CompiledModule>,
         settings: &DatasourceSettings,
         limits: ModuleLimits,
+        http: HttpPolicy,
     ) -> Result<GuestPool, GuestError> {
-        GuestPool::new(module, convert::settings(settings), limits).await
+        GuestPool::new(module, convert::settings(settings), limits, http).await
     }
 }

@@ -1,11 +1,15 @@
 //! `HostState`: the data of every module store, one field per capability.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::capability::http::{HttpPolicy, PolicyHooks};
 
 use super::limits::ModuleLimits;
 use crate::bindings::quarry::datasource::log as wit_log;
@@ -24,6 +28,9 @@ pub(crate) struct GuestIdentity {
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    http: WasiHttpCtx,
+    /// Enforces the datasource's HTTP policy on every outgoing request.
+    pub(crate) http_hooks: PolicyHooks,
     pub(crate) limiter: MemoryLimiter,
     /// When the current call must stop; checked by the epoch callback.
     pub(crate) deadline: Option<Instant>,
@@ -44,9 +51,14 @@ impl std::fmt::Debug for HostState {
 }
 
 impl HostState {
-    /// A sandbox that grants nothing: no files, no environment, no arguments, no sockets, no
-    /// stdin; stdout discarded; stderr captured (capped) for error messages.
-    pub(crate) fn new(identity: GuestIdentity, limits: &ModuleLimits) -> Self {
+    /// A sandbox that grants nothing but what `http` allows: no files, no environment, no
+    /// arguments, no sockets, no stdin; stdout discarded; stderr captured (capped) for error
+    /// messages; outbound HTTP only as the datasource's policy permits.
+    pub(crate) fn new(
+        identity: GuestIdentity,
+        limits: &ModuleLimits,
+        http: Arc<HttpPolicy>,
+    ) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder()
             .stderr(stderr.clone())
@@ -57,6 +69,8 @@ impl HostState {
         HostState {
             wasi,
             table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            http_hooks: PolicyHooks { policy: http },
             limiter: MemoryLimiter::new(limits.max_memory_bytes),
             deadline: None,
             identity,
@@ -81,6 +95,16 @@ impl WasiView for HostState {
         WasiCtxView {
             ctx: &mut self.wasi,
             table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.http_hooks,
+            table: &mut self.table,
+            ctx: &mut self.http,
         }
     }
 }

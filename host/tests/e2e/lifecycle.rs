@@ -208,6 +208,11 @@ async fn sigint_is_ignored_as_go_plugins_do() {
     // SAFETY: sending a signal to a child process we own.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let resp = p.query(synthetic_ctx("sigint"), vec![query("A", json!({}), 0, 60_000, 1000)]).await;
+    let resp = p
+        .query(
+            synthetic_ctx("sigint"),
+            vec![query("A", json!({}), 0, 60_000, 1000)],
+        )
+        .await;
     assert_eq!(frames(&resp["A"]).len(), 1, "still serving after SIGINT");
 }
