@@ -102,7 +102,8 @@ fn ensure_wasm_target() -> anyhow::Result<()> {
     run(cmd).context("installing the wasm32-wasip2 target")
 }
 
-/// Builds every module; returns the directory holding the `.wasm` files.
+/// Builds every module; returns the directory holding `<module>.wasm` for each, named as the
+/// datasources name them (cargo writes `http_api.wasm` for crate `http-api`).
 fn build_modules() -> anyhow::Result<PathBuf> {
     ensure_wasm_target()?;
     let mut cmd = cargo();
@@ -111,7 +112,16 @@ fn build_modules() -> anyhow::Result<PathBuf> {
         cmd.args(["-p", m]);
     }
     run(cmd)?;
-    Ok(target_dir().join(WASM_TARGET).join("wasm"))
+    let built = target_dir().join(WASM_TARGET).join("wasm");
+    let out = target_dir().join("quarry-modules");
+    std::fs::create_dir_all(&out)?;
+    for m in ALL_MODULES {
+        copy(
+            &built.join(format!("{}.wasm", m.replace('-', "_"))),
+            &out.join(format!("{m}.wasm")),
+        )?;
+    }
+    Ok(out)
 }
 
 fn host_binary(release: bool) -> anyhow::Result<PathBuf> {
@@ -249,7 +259,10 @@ fn conformance() -> anyhow::Result<()> {
     let quarry = dist(false)?;
     let reference = reference_plugin()?;
     for (kind, exe) in [("quarry", &quarry), ("reference", &reference)] {
-        eprintln!("xtask: conformance suite against {kind} ({})", exe.display());
+        eprintln!(
+            "xtask: conformance suite against {kind} ({})",
+            exe.display()
+        );
         let mut cmd = Command::new("go");
         cmd.args(["test", "./...", "-count=1"])
             .env("QUARRY_PLUGIN_EXE", exe)

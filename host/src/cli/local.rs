@@ -8,8 +8,8 @@ use quarry_frame::table;
 use quarry_frame::to_json::{self, Include};
 
 use super::{ModuleArgs, Output, QueryArgs, StreamArgs};
-use quarry_host::capability::http::HttpPolicy;
 use quarry_host::handler::{HealthStatus, StreamDecision};
+use quarry_host::instance::module_permissions;
 use quarry_host::runtime::{GuestPool, ModuleLimits, Runtime};
 
 fn runtime_for(module: &Path) -> anyhow::Result<Runtime> {

@@ -263,9 +263,7 @@ impl InstanceManager {
         grafana_config: &BTreeMap<String, String>,
     ) -> Result<Arc<DatasourceInstance>, InstanceError> {
         let name = module_name(settings)?;
-        let host = HostSettings::parse(settings)?;
-        let limits = host.limits(self.runtime.limits());
-        let http = host.http_policy(settings, &limits)?;
+        let (limits, http) = module_permissions(settings, self.runtime.limits())?;
         let module = self
             .runtime
             .load(&name)
@@ -293,6 +291,19 @@ impl InstanceManager {
             active: self.active.clone(),
         }))
     }
+}
+
+/// The limits and HTTP policy the host applies to a datasource's module, from its settings
+/// (`callTimeoutMs`, `memoryLimitMb`, URL, `endpoint`, `allowedHosts`, `timeout`,
+/// `maxResponseBytes`), within the host's own `limits`.
+pub fn module_permissions(
+    settings: &DatasourceSettings,
+    limits: &ModuleLimits,
+) -> Result<(ModuleLimits, HttpPolicy), InstanceError> {
+    let host = HostSettings::parse(settings)?;
+    let limits = host.limits(limits);
+    let http = host.http_policy(settings, &limits)?;
+    Ok((limits, http))
 }
 
 /// The module a datasource names in `jsonData.module`.

@@ -45,7 +45,9 @@ impl Drop for FakeApi {
 
 impl FakeApi {
     pub async fn start(key: &str, health: Health, redirect_to: Option<String>) -> FakeApi {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake API");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake API");
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
             key: key.to_string(),
@@ -91,13 +93,28 @@ async fn serve(mut conn: TcpStream, state: Arc<State>) {
     }
     let text = String::from_utf8_lossy(&buf).to_string();
     let mut lines = text.split("\r\n");
-    let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("/").to_string();
-    let auth = lines
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.trim().to_string()));
-    state.seen.lock().unwrap().push((target.clone(), auth.clone()));
+    let target = lines
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
+    let auth = lines.take_while(|l| !l.is_empty()).find_map(|l| {
+        l.split_once(':')
+            .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.trim().to_string())
+    });
+    state
+        .seen
+        .lock()
+        .unwrap()
+        .push((target.clone(), auth.clone()));
     let (status, headers, body) = route(&state, &target, auth.as_deref()).await;
-    let mut response = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut response = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         response.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -107,18 +124,33 @@ async fn serve(mut conn: TcpStream, state: Arc<State>) {
     let _ = conn.shutdown().await;
 }
 
-async fn route(state: &State, target: &str, auth: Option<&str>) -> (&'static str, Vec<(&'static str, String)>, String) {
+async fn route(
+    state: &State,
+    target: &str,
+    auth: Option<&str>,
+) -> (&'static str, Vec<(&'static str, String)>, String) {
     let json = vec![("Content-Type", "application/json".to_string())];
     if auth != Some(format!("Bearer {}", state.key).as_str()) {
-        return ("401 Unauthorized", json, r#"{"error":"bad credentials"}"#.into());
+        return (
+            "401 Unauthorized",
+            json,
+            r#"{"error":"bad credentials"}"#.into(),
+        );
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let params: HashMap<&str, &str> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+    let params: HashMap<&str, &str> = query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
     let metric = params.get("metric").copied().unwrap_or("");
     match path {
         "/health" => match state.health {
             Health::Ok => ("200 OK", vec![], "ok".into()),
-            Health::Failing => ("500 Internal Server Error", vec![], "database unavailable".into()),
+            Health::Failing => (
+                "500 Internal Server Error",
+                vec![],
+                "database unavailable".into(),
+            ),
             Health::Slow => {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 ("200 OK", vec![], "ok".into())
@@ -133,10 +165,17 @@ async fn route(state: &State, target: &str, auth: Option<&str>) -> (&'static str
                     ("200 OK", json, "{}".into())
                 }
                 "malformed" => ("200 OK", json, "{not json".into()),
-                "mismatch" => ("200 OK", json, r#"{"timestamps":[1,2,3],"values":[1.0,2.0],"labels":{},"unit":""}"#.into()),
+                "mismatch" => (
+                    "200 OK",
+                    json,
+                    r#"{"timestamps":[1,2,3],"values":[1.0,2.0],"labels":{},"unit":""}"#.into(),
+                ),
                 "down" => ("503 Service Unavailable", vec![], "maintenance".into()),
                 "redirect" => {
-                    let to_url = format!("{}/query?metric=cpu&from={from}&to={to}", state.redirect_to.clone().unwrap_or_default());
+                    let to_url = format!(
+                        "{}/query?metric=cpu&from={from}&to={to}",
+                        state.redirect_to.clone().unwrap_or_default()
+                    );
                     ("302 Found", vec![("Location", to_url)], String::new())
                 }
                 _ => {
@@ -152,8 +191,15 @@ async fn route(state: &State, target: &str, auth: Option<&str>) -> (&'static str
         }
         "/latest" => {
             let n = state.latest.fetch_add(1, Ordering::SeqCst);
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-            ("200 OK", json, serde_json::json!({"timestamp": now, "value": n as f64}).to_string())
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as i64;
+            (
+                "200 OK",
+                json,
+                serde_json::json!({"timestamp": now, "value": n as f64}).to_string(),
+            )
         }
         _ => ("404 Not Found", vec![], "no such endpoint".into()),
     }

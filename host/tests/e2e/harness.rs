@@ -147,10 +147,17 @@ impl Plugin {
 }
 
 /// A datasource's plugin context with decrypted secure settings, as Grafana sends it.
-pub fn ctx_with_secrets(uid: &str, json_data: serde_json::Value, secrets: &[(&str, &str)]) -> pb::PluginContext {
+pub fn ctx_with_secrets(
+    uid: &str,
+    json_data: serde_json::Value,
+    secrets: &[(&str, &str)],
+) -> pb::PluginContext {
     let mut c = ctx(uid, json_data, 1);
     let settings = c.data_source_instance_settings.as_mut().unwrap();
-    settings.decrypted_secure_json_data = secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    settings.decrypted_secure_json_data = secrets
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     c
 }
 
