@@ -27,13 +27,10 @@ async fn instance(args: &ModuleArgs) -> anyhow::Result<GuestPool> {
         .to_string();
     let module = runtime.cache().load(&name, &args.module).await?;
     let settings = args.settings.to_settings()?;
+    // The same limits and HTTP allow-list a datasource with these settings gets in Grafana.
+    let (limits, http) = module_permissions(&settings, runtime.limits())?;
     Ok(runtime
-        .instantiate(
-            module,
-            &settings,
-            ModuleLimits::default(),
-            HttpPolicy::default().with_datasource(settings.uid.clone()),
-        )
+        .instantiate(module, &settings, limits, http)
         .await
         .context("creating the module instance")?)
 }
