@@ -13,7 +13,8 @@ cargo xtask <task>
 tasks:
   demo            build everything (release), package dist/, and run a real query through the
                   plugin binary the way Grafana does, printed as a table
-  test            build the modules and run the whole test suite (what CI runs)
+  test            check formatting, build the modules, run the whole test suite and the Go
+                  conformance suite when Go is installed (what CI runs)
   dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
   build-modules   build every module in modules/ for wasm32-wasip2
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
@@ -212,6 +213,10 @@ fn demo() -> anyhow::Result<()> {
 }
 
 fn test(rest: &[String]) -> anyhow::Result<()> {
+    // Formatting is checked here because it costs no build; clippy is `cargo xtask lint`.
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run(fmt).context("code is not formatted: run `cargo fmt --all`")?;
     let modules = build_modules()?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"])

@@ -29,10 +29,10 @@ async fn instance(args: &ModuleArgs) -> anyhow::Result<GuestPool> {
     let settings = args.settings.to_settings()?;
     // The same limits and HTTP allow-list a datasource with these settings gets in Grafana.
     let (limits, http) = module_permissions(&settings, runtime.limits())?;
-    Ok(runtime
+    runtime
         .instantiate(module, &settings, limits, http)
         .await
-        .context("creating the module instance")?)
+        .context("creating the module instance")
 }
 
 pub(super) async fn query(a: QueryArgs) -> anyhow::Result<()> {

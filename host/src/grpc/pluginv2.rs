@@ -3,6 +3,7 @@
 #![allow(
     missing_docs,
     clippy::all,
+    clippy::allow_attributes,
     unreachable_pub,
     missing_debug_implementations
 )]
