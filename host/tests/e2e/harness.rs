@@ -30,6 +30,8 @@ pub fn built_modules() -> PathBuf {
 pub struct Plugin {
     pub process: PluginProcess,
     pub modules: tempfile::TempDir,
+    /// Holds the plugin's unix socket, so a killed plugin leaves nothing behind in /tmp.
+    _sockets: tempfile::TempDir,
 }
 
 impl Plugin {
@@ -46,12 +48,21 @@ impl Plugin {
                 .expect("copy module");
         }
         let dir = modules.path().display().to_string();
-        let mut all = vec![("GF_PLUGIN_MODULES_DIR", dir.as_str())];
+        let sockets = tempfile::tempdir().expect("temp dir");
+        let socket_dir = sockets.path().display().to_string();
+        let mut all = vec![
+            ("GF_PLUGIN_MODULES_DIR", dir.as_str()),
+            ("PLUGIN_UNIX_SOCKET_DIR", socket_dir.as_str()),
+        ];
         all.extend_from_slice(env);
         let process = PluginProcess::launch(&plugin_exe(), &all)
             .await
             .expect("plugin launches");
-        Plugin { process, modules }
+        Plugin {
+            process,
+            modules,
+            _sockets: sockets,
+        }
     }
 
     pub fn module_path(&self, name: &str) -> PathBuf {
