@@ -80,7 +80,7 @@ fn hclog_line(event: &Event<'_>, now: SystemTime) -> String {
     );
     obj.insert("@module".into(), "quarry".into());
     for (k, v) in visitor.fields {
-        obj.insert(k, v);
+        obj.entry(k).or_insert(v);
     }
     serde_json::Value::Object(obj).to_string()
 }
@@ -107,10 +107,11 @@ impl JsonFields {
                 if let Some(serde_json::Value::Object(map)) =
                     value.as_str().and_then(|s| serde_json::from_str(s).ok())
                 {
+                    // Keys the host sets (dsUid, module, …) cannot be overwritten by a module.
                     for (k, v) in map {
-                        if !k.starts_with('@') {
-                            self.fields.push((k, v));
-                        }
+                        let taken = k.starts_with('@') || self.fields.iter().any(|(f, _)| *f == k);
+                        let key = if taken { format!("guest.{k}") } else { k };
+                        self.fields.push((key, v));
                     }
                 }
             }
@@ -185,6 +186,27 @@ mod tests {
         assert_eq!(line["@message"], "hello 1");
         assert_eq!(line["dsUid"], "abc");
         assert_eq!(line["k"], "v");
+        // A module cannot overwrite the host's attribution keys.
+        let buf2 = Buf::default();
+        let sub = tracing_subscriber::fmt()
+            .with_writer(buf2.clone())
+            .event_format(HclogJson)
+            .finish();
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(
+                dsUid = "real",
+                module = "m",
+                guest_fields = r#"{"dsUid":"forged","module":"x"}"#,
+                "hi"
+            );
+        });
+        let text2 = String::from_utf8(buf2.0.lock().unwrap().clone()).unwrap();
+        let line2: serde_json::Value = serde_json::from_str(text2.trim()).unwrap();
+        assert_eq!(
+            (line2["dsUid"].as_str(), line2["module"].as_str()),
+            (Some("real"), Some("m"))
+        );
+        assert_eq!(line2["guest.dsUid"], "forged");
         let ts = line["@timestamp"].as_str().unwrap();
         // go-plugin's layout: 2006-01-02T15:04:05.000000Z07:00
         assert_eq!(ts.len(), "2026-01-02T15:04:05.000000Z".len(), "{ts}");

@@ -127,10 +127,10 @@ pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<()
             crate::grpc::serve(dispatcher, stream, shutdown, graceful).await
         }
     };
-    if let Some(p) = SOCKET_PATH.get() {
-        let _ = std::fs::remove_file(p);
-    }
-    result.map_err(ServeError::from)
+    result.map_err(ServeError::from)?;
+    // Done serving: exit now rather than wait for background work (ahead-of-time compiles)
+    // while Grafana's 2 s kill timer runs.
+    exit_now(0)
 }
 
 enum Incoming {

@@ -26,19 +26,22 @@ pub struct AllowedHost {
     pub host: String,
     /// `None` allows any port.
     pub port: Option<u16>,
+    /// Set for URL entries (`Some(true)` = https only): `https://api` cannot then be reached,
+    /// and sent credentials, over plain `http://api:443`.
+    pub https: Option<bool>,
 }
 
 impl AllowedHost {
     /// Parses `host`, `host:port`, `host:*` or a URL (`http://host[:port]/…`, whose scheme gives
-    /// the default port). A bare host allows ports 80 and 443 only.
+    /// the default port and is then required). A bare host allows ports 80 and 443 only.
     pub fn parse(entry: &str) -> Result<Vec<AllowedHost>, String> {
         let entry = entry.trim();
-        let (rest, default_port) = if let Some(r) = entry.strip_prefix("https://") {
-            (r, Some(443))
+        let (rest, default_port, https) = if let Some(r) = entry.strip_prefix("https://") {
+            (r, Some(443), Some(true))
         } else if let Some(r) = entry.strip_prefix("http://") {
-            (r, Some(80))
+            (r, Some(80), Some(false))
         } else {
-            (entry, None)
+            (entry, None, None)
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         let authority = authority.rsplit('@').next().unwrap_or(authority);
@@ -50,6 +53,7 @@ impl AllowedHost {
         let one = |port| AllowedHost {
             host: host.clone(),
             port,
+            https,
         };
         match (port, default_port) {
             (Some("*"), _) => Ok(vec![one(None)]),
@@ -62,8 +66,22 @@ impl AllowedHost {
         }
     }
 
-    fn matches(&self, host: &str, port: u16) -> bool {
-        self.host == host && self.port.is_none_or(|p| p == port)
+    fn matches(&self, host: &str, port: u16, https: bool) -> bool {
+        self.host == host
+            && self.port.is_none_or(|p| p == port)
+            && self.https.is_none_or(|s| s == https)
+    }
+
+    fn describe(&self) -> String {
+        let scheme = match self.https {
+            Some(true) => "https://",
+            Some(false) => "http://",
+            None => "",
+        };
+        match self.port {
+            Some(p) => format!("{scheme}{}:{p}", self.host),
+            None => format!("{scheme}{}:*", self.host),
+        }
     }
 }
 
@@ -151,31 +169,25 @@ impl HttpPolicy {
         self
     }
 
-    /// Why a request to `host:port` is refused, if it is.
-    pub fn check(&self, host: &str, port: u16) -> Result<(), String> {
+    /// Why a request to `host:port` (over https or not) is refused, if it is.
+    pub fn check(&self, host: &str, port: u16, https: bool) -> Result<(), String> {
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
-        if self.allowed.iter().any(|a| a.matches(&host, port)) {
+        if self.allowed.iter().any(|a| a.matches(&host, port, https)) {
             return Ok(());
         }
+        let scheme = if https { "https" } else { "http" };
+        let allowed = if self.allowed.is_empty() {
+            "none; set the datasource URL, jsonData.endpoint or jsonData.allowedHosts".to_string()
+        } else {
+            let all: Vec<String> = self.allowed.iter().map(AllowedHost::describe).collect();
+            all.join(", ")
+        };
         Err(format!(
-            "host {host}:{port} is not allowed for datasource {:?} (allowed: {})",
+            "host {host}:{port} ({scheme}) is not allowed for datasource {:?} (allowed: {allowed})",
             self.datasource_uid,
-            if self.allowed.is_empty() {
-                "none; set the datasource URL, jsonData.endpoint or jsonData.allowedHosts"
-                    .to_string()
-            } else {
-                self.allowed
-                    .iter()
-                    .map(|a| match a.port {
-                        Some(p) => format!("{}:{p}", a.host),
-                        None => format!("{}:*", a.host),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
         ))
     }
 }
@@ -184,6 +196,39 @@ impl HttpPolicy {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PolicyHooks {
     pub(crate) policy: Arc<HttpPolicy>,
+    /// Refusals logged by this store, so a looping module cannot flood Grafana's log.
+    refusals_logged: u32,
+}
+
+/// Refused requests logged per store; later ones still fail, just not in the log.
+const MAX_REFUSALS_LOGGED: u32 = 10;
+
+impl PolicyHooks {
+    pub(crate) fn new(policy: Arc<HttpPolicy>) -> Self {
+        PolicyHooks {
+            policy,
+            refusals_logged: 0,
+        }
+    }
+
+    /// Why this request may not leave the host, if so.
+    fn refuse(&self, request: &http::Request<Body>) -> Option<String> {
+        let method = request.method();
+        if method == http::Method::TRACE || method == http::Method::CONNECT {
+            // TRACE would echo the credentials the host attaches back into the module.
+            return Some(format!("HTTP method {method} is not allowed for modules"));
+        }
+        let uri = request.uri();
+        let Some(host) = uri.host() else {
+            return Some("the request URL has no host".to_string());
+        };
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Some("credentials in the request URL are not allowed".to_string());
+        }
+        let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        self.policy.check(host, port, https).err()
+    }
 }
 
 impl WasiHttpHooks for PolicyHooks {
@@ -195,15 +240,15 @@ impl WasiHttpHooks for PolicyHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         drop(fut);
         let policy = self.policy.clone();
+        let refused = self.refuse(&request);
+        if let Some(why) = &refused
+            && self.refusals_logged < MAX_REFUSALS_LOGGED
+        {
+            self.refusals_logged += 1;
+            tracing::warn!(dsUid = %policy.datasource_uid, "module HTTP request refused: {why}");
+        }
         Box::new(async move {
-            let uri = request.uri();
-            let Some(host) = uri.host().map(str::to_string) else {
-                return Err(HttpError::HttpRequestUriInvalid);
-            };
-            let https = uri.scheme() == Some(&http::uri::Scheme::HTTPS);
-            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            if let Err(why) = policy.check(&host, port) {
-                tracing::warn!(dsUid = %policy.datasource_uid, "{why}");
+            if let Some(why) = refused {
                 return Err(HttpError::InternalError(Some(why)));
             }
             for (name, value) in &policy.credentials {
@@ -269,20 +314,27 @@ mod tests {
             ("api.local.evil", 8080, false),
         ];
         for (host, port, want) in table {
-            assert_eq!(p.check(host, port).is_ok(), want, "{host}:{port}");
+            let https = port == 443;
+            assert_eq!(p.check(host, port, https).is_ok(), want, "{host}:{port}");
         }
+        // URL entries pin their scheme: no plain HTTP to an https endpoint's port.
+        assert!(p.check("secure.local", 443, false).is_err());
+        assert!(p.check("api.local", 8080, true).is_err());
+        assert!(p.check("plain.local", 443, false).is_ok());
     }
 
     #[test]
     fn refusal_names_host_and_datasource() {
-        let err = policy(&["a.local:1"]).check("b.local", 2).unwrap_err();
+        let err = policy(&["a.local:1"])
+            .check("b.local", 2, false)
+            .unwrap_err();
         assert!(
-            err.contains("host b.local:2 is not allowed for datasource \"ds\""),
+            err.contains("host b.local:2 (http) is not allowed for datasource \"ds\""),
             "{err}"
         );
         let none = HttpPolicy::default()
             .with_datasource("x")
-            .check("b.local", 2)
+            .check("b.local", 2, false)
             .unwrap_err();
         assert!(none.contains("allowed: none"), "{none}");
     }
@@ -295,9 +347,65 @@ mod tests {
             AllowedHost::parse("http://user:pw@h.local:81/x").unwrap()[0]
                 == AllowedHost {
                     host: "h.local".into(),
-                    port: Some(81)
+                    port: Some(81),
+                    https: Some(false),
                 }
         );
+    }
+
+    fn request(method: http::Method, uri: &str) -> http::Request<Body> {
+        let body = http_body_util::Empty::<Bytes>::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(body)
+            .unwrap()
+    }
+
+    #[test]
+    fn hooks_refuse_what_could_leak_or_escape() {
+        let hooks = PolicyHooks::new(Arc::new(policy(&["https://api.local", "plain.local"])));
+        let table = [
+            (http::Method::GET, "https://api.local/x", None),
+            (http::Method::POST, "http://plain.local/x", None),
+            (
+                http::Method::TRACE,
+                "https://api.local/x",
+                Some("method TRACE"),
+            ),
+            (
+                http::Method::CONNECT,
+                "https://api.local/x",
+                Some("method CONNECT"),
+            ),
+            (
+                http::Method::GET,
+                "https://user:pw@api.local/x",
+                Some("credentials in the request URL"),
+            ),
+            (
+                http::Method::GET,
+                "http://api.local:443/x",
+                Some("(http) is not allowed"),
+            ),
+            (
+                http::Method::GET,
+                "https://other.local/x",
+                Some("host other.local:443 (https) is not allowed"),
+            ),
+        ];
+        for (method, uri, want) in table {
+            let got = hooks.refuse(&request(method.clone(), uri));
+            match want {
+                None => assert_eq!(got, None, "{method} {uri}"),
+                Some(w) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(w)),
+                    "{method} {uri}: {got:?}"
+                ),
+            }
+        }
     }
 
     #[test]

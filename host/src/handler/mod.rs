@@ -15,13 +15,28 @@ use std::fmt;
 use quarry_frame::CheckedFrame;
 
 /// Who is asking, and for which datasource.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PluginContext {
     pub org_id: i64,
     pub plugin_id: String,
     pub datasource: Option<DatasourceSettings>,
     /// Per-request Grafana configuration (`GF_*` keys); a change recreates the instance.
     pub grafana_config: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for PluginContext {
+    // Grafana config values can be secrets (service-account token, proxy client key): keys only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginContext")
+            .field("org_id", &self.org_id)
+            .field("plugin_id", &self.plugin_id)
+            .field("datasource", &self.datasource)
+            .field(
+                "grafana_config_keys",
+                &self.grafana_config.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 /// A datasource's instance settings as Grafana sent them.

@@ -1,7 +1,7 @@
 //! Datasource instances: one live module instance per Grafana datasource, created on first use,
 //! recreated when Grafana's settings change, and hot-reloaded when its `.wasm` file changes.
 //!
-//! Mirrors the Go SDK's instance manager: keyed by datasource uid, rebuilt when `lastUpdatedMS`
+//! Mirrors the Go SDK's instance manager: keyed by org, id and uid, rebuilt when `lastUpdatedMS`
 //! or the Grafana config changes. A replaced instance is disposed when its last in-flight call
 //! releases it (each call holds an `Arc`).
 
@@ -14,7 +14,9 @@ use serde::Deserialize;
 
 use crate::capability::http::{AllowedHost, HttpPolicy};
 use crate::handler::{DatasourceSettings, PluginContext};
-use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, ModuleLimits, Runtime};
+use crate::runtime::{
+    CompiledModule, FileStamp, GuestError, GuestPool, ModuleError, ModuleLimits, Runtime,
+};
 
 /// How often a live instance checks whether its module file changed on disk.
 const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
@@ -125,15 +127,24 @@ impl HostSettings {
 }
 
 /// A live datasource instance.
-#[derive(Debug)]
 pub struct DatasourceInstance {
     pub settings: DatasourceSettings,
     grafana_config: BTreeMap<String, String>,
     pub guests: Arc<GuestPool>,
     next_reload_check: Mutex<Instant>,
-    /// The last hot-reload failure, shown in health checks while the old module keeps serving.
-    reload_error: Mutex<Option<String>>,
+    /// The last hot-reload failure, shown in health checks while the old module keeps serving,
+    /// and the file version that failed, which is not retried until the file changes again.
+    reload_error: Mutex<Option<(String, Option<FileStamp>)>>,
     active: Arc<AtomicI64>,
+}
+
+impl std::fmt::Debug for DatasourceInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasourceInstance")
+            .field("settings", &self.settings)
+            .field("module", &self.module().name())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DatasourceInstance {
@@ -142,7 +153,19 @@ impl DatasourceInstance {
     }
 
     pub fn reload_error(&self) -> Option<String> {
-        self.reload_error.lock().expect("reload error lock").clone()
+        let failed = self.reload_error.lock().expect("reload error lock");
+        failed.as_ref().map(|(message, _)| message.clone())
+    }
+
+    /// Whether the module file changed since it was compiled and this version has not
+    /// already failed to load.
+    fn module_file_changed(&self) -> bool {
+        if self.module().is_current() {
+            return false;
+        }
+        let now = FileStamp::of(self.module().path()).ok();
+        let failed = self.reload_error.lock().expect("reload error lock");
+        !matches!(&*failed, Some((_, stamp)) if *stamp == now)
     }
 
     fn due_for_reload_check(&self) -> bool {
@@ -198,11 +221,9 @@ impl InstanceManager {
     /// The instance for this request, creating or replacing it as needed.
     pub async fn get(&self, ctx: &PluginContext) -> Result<Arc<DatasourceInstance>, InstanceError> {
         let settings = ctx.datasource.as_ref().ok_or(InstanceError::NoDatasource)?;
-        let key = if settings.uid.is_empty() {
-            format!("id:{}", settings.id)
-        } else {
-            settings.uid.clone()
-        };
+        // A uid is unique only within an org, so the org is part of the key (the Go SDK keys
+        // by the numeric id, which newer Grafana may leave at 0).
+        let key = format!("{}/{}/{}", ctx.org_id, settings.id, settings.uid);
         let slot = self
             .slots
             .lock()
@@ -216,7 +237,7 @@ impl InstanceManager {
             if live.settings.updated_ms == settings.updated_ms
                 && live.grafana_config == ctx.grafana_config
             {
-                if live.due_for_reload_check() && !live.module().is_current() {
+                if live.due_for_reload_check() && live.module_file_changed() {
                     self.hot_reload(&mut current, ctx).await;
                 }
                 return Ok(current.as_ref().expect("instance present").clone());
@@ -237,6 +258,7 @@ impl InstanceManager {
     /// module fails to compile or instantiate.
     async fn hot_reload(&self, current: &mut Option<Arc<DatasourceInstance>>, ctx: &PluginContext) {
         let live = current.as_ref().expect("instance present").clone();
+        let stamp = FileStamp::of(live.module().path()).ok();
         match self.create(&live.settings, &ctx.grafana_config).await {
             Ok(fresh) => {
                 tracing::info!(
@@ -252,7 +274,8 @@ impl InstanceManager {
                     error = %e,
                     "module file changed but the new version failed; still serving the previous one"
                 );
-                *live.reload_error.lock().expect("reload error lock") = Some(e.to_string());
+                *live.reload_error.lock().expect("reload error lock") =
+                    Some((e.to_string(), stamp));
             }
         }
     }

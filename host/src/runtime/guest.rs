@@ -18,6 +18,11 @@ use crate::capability::http::HttpPolicy;
 
 /// Idle stores kept per datasource instance.
 const MAX_IDLE: usize = 8;
+/// Calls into one datasource's module at once; more wait (within their deadline).
+const MAX_CONCURRENT_CALLS: usize = 16;
+/// A store whose linear memory grew past this is dropped after its call instead of kept idle,
+/// so idle stores do not hold on to large memories.
+const MAX_IDLE_MEMORY_BYTES: usize = 64 << 20;
 
 /// Why a call into a module failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -92,6 +97,7 @@ pub struct GuestPool {
     http: Arc<HttpPolicy>,
     identity: GuestIdentity,
     idle: Mutex<Vec<Guest>>,
+    calls: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for GuestPool {
@@ -108,6 +114,9 @@ struct Lease<'a> {
     pool: &'a GuestPool,
     guest: Option<Guest>,
     stderr_mark: usize,
+    /// When this call must be over: instantiation (if needed) and the call share it.
+    deadline: Instant,
+    _permit: tokio::sync::SemaphorePermit<'a>,
 }
 
 impl GuestPool {
@@ -130,11 +139,14 @@ impl GuestPool {
             http: Arc::new(http),
             identity,
             idle: Mutex::new(Vec::new()),
+            calls: tokio::sync::Semaphore::new(MAX_CONCURRENT_CALLS),
         };
+        let deadline = Instant::now() + pool.limits.call_timeout;
         // The first store starts without credentials; grants decide what it gets.
-        let (mut store, bindings) = pool.start_store().await?;
+        let (mut store, bindings) = pool.start_store(deadline).await?;
         let grants = pool
             .bounded(
+                deadline,
                 bindings
                     .quarry_datasource_datasource()
                     .call_secure_settings(&mut store),
@@ -143,7 +155,7 @@ impl GuestPool {
             .map_err(|e| pool.classify(&store, 0, e))?;
         pool.apply_grants(grants)?;
         store.data_mut().http_hooks.policy = pool.http.clone();
-        let first = pool.create(store, bindings).await?;
+        let first = pool.create(store, bindings, deadline).await?;
         pool.idle.lock().expect("pool lock").push(first);
         Ok(pool)
     }
@@ -177,6 +189,14 @@ impl GuestPool {
                 wit_types::SecretUse::Header(name) => {
                     let name = http::HeaderName::try_from(name.as_str())
                         .map_err(|_| self.bad_grant(&grant.key, "names an invalid header"))?;
+                    // Headers that frame or route the request are the host's, not a secret's.
+                    if wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(&name)
+                        || name == http::header::CONTENT_LENGTH
+                    {
+                        return Err(
+                            self.bad_grant(&grant.key, "names a header modules may not set")
+                        );
+                    }
                     (name, value)
                 }
             };
@@ -199,9 +219,10 @@ impl GuestPool {
     /// that computes too long; this stops one that waits too long (on HTTP, say).
     async fn bounded<T>(
         &self,
+        deadline: Instant,
         call: impl std::future::Future<Output = wasmtime::Result<T>>,
     ) -> wasmtime::Result<T> {
-        match tokio::time::timeout(self.limits.call_timeout, call).await {
+        match tokio::time::timeout_at(deadline.into(), call).await {
             Ok(r) => r,
             Err(_) => Err(DeadlineExceeded.into()),
         }
@@ -216,7 +237,10 @@ impl GuestPool {
     }
 
     /// A fresh store with the module instantiated in it.
-    async fn start_store(&self) -> Result<(Store<HostState>, Module), GuestError> {
+    async fn start_store(
+        &self,
+        deadline: Instant,
+    ) -> Result<(Store<HostState>, Module), GuestError> {
         let mut store = Store::new(
             self.module.pre.engine(),
             HostState::new(self.identity.clone(), &self.limits, self.http.clone()),
@@ -229,9 +253,9 @@ impl GuestPool {
             Ok(wasmtime::UpdateDeadline::Yield(1))
         });
         store.set_epoch_deadline(1);
-        store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
+        store.data_mut().deadline = Some(deadline);
         let bindings = self
-            .bounded(self.module.pre.instantiate_async(&mut store))
+            .bounded(deadline, self.module.pre.instantiate_async(&mut store))
             .await
             .map_err(|e| self.classify(&store, 0, e))?;
         Ok((store, bindings))
@@ -242,10 +266,12 @@ impl GuestPool {
         &self,
         mut store: Store<HostState>,
         bindings: Module,
+        deadline: Instant,
     ) -> Result<Guest, GuestError> {
-        store.data_mut().deadline = Some(Instant::now() + self.limits.call_timeout);
+        store.data_mut().deadline = Some(deadline);
         let created = self
             .bounded(
+                deadline,
                 bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -262,25 +288,38 @@ impl GuestPool {
         })
     }
 
-    async fn instantiate(&self) -> Result<Guest, GuestError> {
-        let (store, bindings) = self.start_store().await?;
-        self.create(store, bindings).await
+    async fn instantiate(&self, deadline: Instant) -> Result<Guest, GuestError> {
+        let (store, bindings) = self.start_store(deadline).await?;
+        self.create(store, bindings, deadline).await
     }
 
     async fn lease(&self) -> Result<Lease<'_>, GuestError> {
+        let deadline = Instant::now() + self.limits.call_timeout;
+        let permit = match tokio::time::timeout_at(deadline.into(), self.calls.acquire()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                return Err(GuestError::Timeout {
+                    module: self.module.name.clone(),
+                    timeout_ms: self.limits.call_timeout.as_millis(),
+                });
+            }
+        };
         let idle = self.idle.lock().expect("pool lock").pop();
         let mut guest = match idle {
             Some(g) => g,
-            None => self.instantiate().await?,
+            None => self.instantiate(deadline).await?,
         };
         let data = guest.store.data_mut();
-        data.deadline = Some(Instant::now() + self.limits.call_timeout);
+        data.deadline = Some(deadline);
         data.logs_this_call = 0;
+        data.limiter.refused = false;
         let stderr_mark = data.stderr.contents().len();
         Ok(Lease {
             pool: self,
             guest: Some(guest),
             stderr_mark,
+            deadline,
+            _permit: permit,
         })
     }
 
@@ -316,9 +355,11 @@ impl GuestPool {
         query: &wit_types::DataQuery,
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
         let mut lease = self.lease().await?;
+        let deadline = lease.deadline;
         let g = lease.guest();
         let r = self
             .bounded(
+                deadline,
                 g.bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -330,9 +371,11 @@ impl GuestPool {
 
     pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
         let mut lease = self.lease().await?;
+        let deadline = lease.deadline;
         let g = lease.guest();
         let r = self
             .bounded(
+                deadline,
                 g.bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -347,9 +390,11 @@ impl GuestPool {
         request: &wit_types::ResourceRequest,
     ) -> Result<wit_types::ResourceResponse, GuestError> {
         let mut lease = self.lease().await?;
+        let deadline = lease.deadline;
         let g = lease.guest();
         let r = self
             .bounded(
+                deadline,
                 g.bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -364,9 +409,11 @@ impl GuestPool {
         request: &wit_types::SubscribeRequest,
     ) -> Result<wit_types::SubscribeResponse, GuestError> {
         let mut lease = self.lease().await?;
+        let deadline = lease.deadline;
         let g = lease.guest();
         let r = self
             .bounded(
+                deadline,
                 g.bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -382,9 +429,11 @@ impl GuestPool {
         data: &str,
     ) -> Result<wit_types::PublishResponse, GuestError> {
         let mut lease = self.lease().await?;
+        let deadline = lease.deadline;
         let g = lease.guest();
         let r = self
             .bounded(
+                deadline,
                 g.bindings
                     .quarry_datasource_datasource()
                     .instance()
@@ -397,7 +446,9 @@ impl GuestPool {
     /// A guest instance of its own for one stream, so the module can keep per-stream state
     /// between ticks.
     pub async fn streamer(self: &Arc<Self>) -> Result<Streamer, GuestError> {
-        let guest = self.instantiate().await?;
+        let guest = self
+            .instantiate(Instant::now() + self.limits.call_timeout)
+            .await?;
         Ok(Streamer {
             pool: self.clone(),
             guest: Some(guest),
@@ -417,9 +468,13 @@ impl Lease<'_> {
         let mut guest = self.guest.take().expect("lease finished once");
         match result {
             Ok(v) => {
-                guest.store.data_mut().deadline = None;
+                let data = guest.store.data_mut();
+                data.deadline = None;
+                // Large memories and nearly full stderr buffers are not kept for reuse.
+                let reusable =
+                    data.limiter.memory_bytes <= MAX_IDLE_MEMORY_BYTES && data.stderr_has_room();
                 let mut idle = self.pool.idle.lock().expect("pool lock");
-                if idle.len() < MAX_IDLE {
+                if reusable && idle.len() < MAX_IDLE {
                     idle.push(guest);
                 }
                 Ok(v)
@@ -450,17 +505,20 @@ impl Streamer {
         path: &str,
         data: &str,
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
+        let deadline = Instant::now() + self.pool.limits.call_timeout;
         let mut guest = match self.guest.take() {
             Some(g) => g,
-            None => self.pool.instantiate().await?,
+            None => self.pool.instantiate(deadline).await?,
         };
         let state = guest.store.data_mut();
-        state.deadline = Some(Instant::now() + self.pool.limits.call_timeout);
+        state.deadline = Some(deadline);
+        state.limiter.refused = false;
         state.logs_this_call = 0;
         let mark = state.stderr.contents().len();
         let r = self
             .pool
             .bounded(
+                deadline,
                 guest
                     .bindings
                     .quarry_datasource_datasource()
@@ -470,8 +528,12 @@ impl Streamer {
             .await;
         match r {
             Ok(v) => {
-                guest.store.data_mut().deadline = None;
-                self.guest = Some(guest);
+                let data = guest.store.data_mut();
+                data.deadline = None;
+                // A stream keeps its instance unless its stderr buffer is nearly full.
+                if data.stderr_has_room() {
+                    self.guest = Some(guest);
+                }
                 v.map_err(GuestError::Module)
             }
             Err(e) => Err(self.pool.classify(&guest.store, mark, e)),

@@ -11,7 +11,7 @@ mod state;
 
 pub use guest::{GuestError, GuestPool, Streamer};
 pub use limits::ModuleLimits;
-pub use module::{CompiledModule, ModuleCache, ModuleDescription, ModuleError};
+pub use module::{CompiledModule, FileStamp, ModuleCache, ModuleDescription, ModuleError};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

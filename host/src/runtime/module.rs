@@ -80,19 +80,25 @@ impl CompiledModule {
     }
 }
 
-/// Identifies one version of a file without reading it.
+/// Identifies one version of a file without reading it. The inode and change time catch
+/// replacements that keep size and modification time (`cp -p`, `rsync -t`, image layers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
+pub struct FileStamp {
     modified: Option<SystemTime>,
     len: u64,
+    inode: u64,
+    changed: (i64, i64),
 }
 
 impl FileStamp {
-    fn of(path: &Path) -> std::io::Result<Self> {
+    pub fn of(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::MetadataExt as _;
         let meta = std::fs::metadata(path)?;
         Ok(FileStamp {
             modified: meta.modified().ok(),
             len: meta.len(),
+            inode: meta.ino(),
+            changed: (meta.ctime(), meta.ctime_nsec()),
         })
     }
 }

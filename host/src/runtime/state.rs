@@ -70,7 +70,7 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            http_hooks: PolicyHooks { policy: http },
+            http_hooks: PolicyHooks::new(http),
             limiter: MemoryLimiter::new(limits.max_memory_bytes),
             deadline: None,
             identity,
@@ -79,6 +79,12 @@ impl HostState {
             log_budget: limits.max_log_lines_per_call,
             max_log_bytes: limits.max_log_line_bytes,
         }
+    }
+
+    /// Whether the capped stderr buffer has room for another call's output (it is never
+    /// cleared, and writes fail once it is full).
+    pub(crate) fn stderr_has_room(&self) -> bool {
+        self.stderr.contents().len() < STDERR_CAPACITY / 2
     }
 
     /// The last bytes the module wrote to stderr, as text for an error message.
@@ -174,6 +180,8 @@ fn truncate(mut s: String, max: usize) -> String {
 pub(crate) struct MemoryLimiter {
     max_memory_bytes: usize,
     pub(crate) refused: bool,
+    /// The linear memory size last granted.
+    pub(crate) memory_bytes: usize,
 }
 
 impl MemoryLimiter {
@@ -181,6 +189,7 @@ impl MemoryLimiter {
         MemoryLimiter {
             max_memory_bytes,
             refused: false,
+            memory_bytes: 0,
         }
     }
 }
@@ -196,6 +205,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.refused = true;
             return Ok(false);
         }
+        self.memory_bytes = self.memory_bytes.max(desired);
         Ok(true)
     }
 

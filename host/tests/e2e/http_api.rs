@@ -198,7 +198,7 @@ async fn hosts_outside_the_allow_list_are_refused() {
     let err = &refused["F"].error;
     assert!(
         err.contains(&format!(
-            "host {} is not allowed for datasource \"{uid}\"",
+            "host {} (http) is not allowed for datasource \"{uid}\"",
             other.addr
         )),
         "{err}"

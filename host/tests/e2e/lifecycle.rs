@@ -216,3 +216,24 @@ async fn sigint_is_ignored_as_go_plugins_do() {
         .await;
     assert_eq!(frames(&resp["A"]).len(), 1, "still serving after SIGINT");
 }
+
+#[tokio::test]
+async fn the_same_uid_in_two_orgs_gets_two_instances() {
+    let p = Plugin::start().await;
+    let org_ctx = |org: i64, prefix: &str| {
+        let mut c = ctx(
+            "shared-uid",
+            json!({"module": "synthetic", "seriesPrefix": prefix}),
+            100,
+        );
+        c.org_id = org;
+        c
+    };
+    let name = |resp: std::collections::HashMap<String, pb::DataResponse>| {
+        frames(&resp["A"])[0].name.clone()
+    };
+    let q = || vec![query("A", json!({}), 0, 60_000, 1000)];
+    assert_eq!(name(p.query(org_ctx(1, "org-one"), q()).await), "org-one-0");
+    assert_eq!(name(p.query(org_ctx(2, "org-two"), q()).await), "org-two-0");
+    assert_eq!(name(p.query(org_ctx(1, "org-one"), q()).await), "org-one-0");
+}
