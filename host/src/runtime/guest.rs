@@ -81,6 +81,21 @@ impl std::fmt::Display for DeadlineExceeded {
 
 impl std::error::Error for DeadlineExceeded {}
 
+/// Calls one `instance` export on a store leased from `$pool`, under the lease's deadline;
+/// the store goes back to the pool only if the call finished cleanly.
+macro_rules! leased_call {
+    ($pool:expr, $export:ident($($arg:expr),*)) => {{
+        let mut lease = $pool.lease().await?;
+        let deadline = lease.deadline;
+        let g = lease.guest();
+        let exports = g.bindings.quarry_datasource_datasource().instance();
+        let r = $pool
+            .bounded(deadline, exports.$export(&mut g.store, g.handle $(, $arg)*))
+            .await;
+        lease.finish(r)
+    }};
+}
+
 /// One warm store with its guest instance.
 struct Guest {
     store: Store<HostState>,
@@ -354,73 +369,25 @@ impl GuestPool {
         &self,
         query: &wit_types::DataQuery,
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
-        let mut lease = self.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let r = self
-            .bounded(
-                deadline,
-                g.bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_query(&mut g.store, g.handle, query),
-            )
-            .await;
-        lease.finish(r)?.map_err(GuestError::Module)
+        leased_call!(self, call_query(query))?.map_err(GuestError::Module)
     }
 
     pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
-        let mut lease = self.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let r = self
-            .bounded(
-                deadline,
-                g.bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_check_health(&mut g.store, g.handle),
-            )
-            .await;
-        lease.finish(r)
+        leased_call!(self, call_check_health())
     }
 
     pub(crate) async fn wit_call_resource(
         &self,
         request: &wit_types::ResourceRequest,
     ) -> Result<wit_types::ResourceResponse, GuestError> {
-        let mut lease = self.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let r = self
-            .bounded(
-                deadline,
-                g.bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_call_resource(&mut g.store, g.handle, request),
-            )
-            .await;
-        lease.finish(r)?.map_err(GuestError::Module)
+        leased_call!(self, call_call_resource(request))?.map_err(GuestError::Module)
     }
 
     pub(crate) async fn wit_subscribe_stream(
         &self,
         request: &wit_types::SubscribeRequest,
     ) -> Result<wit_types::SubscribeResponse, GuestError> {
-        let mut lease = self.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let r = self
-            .bounded(
-                deadline,
-                g.bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_subscribe_stream(&mut g.store, g.handle, request),
-            )
-            .await;
-        lease.finish(r)?.map_err(GuestError::Module)
+        leased_call!(self, call_subscribe_stream(request))?.map_err(GuestError::Module)
     }
 
     pub(crate) async fn wit_publish_stream(
@@ -428,19 +395,7 @@ impl GuestPool {
         path: &str,
         data: &str,
     ) -> Result<wit_types::PublishResponse, GuestError> {
-        let mut lease = self.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let r = self
-            .bounded(
-                deadline,
-                g.bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_publish_stream(&mut g.store, g.handle, path, data),
-            )
-            .await;
-        lease.finish(r)?.map_err(GuestError::Module)
+        leased_call!(self, call_publish_stream(path, data))?.map_err(GuestError::Module)
     }
 
     /// A guest instance of its own for one stream, so the module can keep per-stream state
