@@ -8,10 +8,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-use tonic::transport::{Channel, Endpoint, Uri};
+use tonic::transport::{Channel, Endpoint};
 
 use crate::grpc::pluginv2::goplugin::grpc_controller_client::GrpcControllerClient;
 use crate::grpc::pluginv2::pluginv2::{
@@ -185,25 +184,26 @@ async fn connect(network: &str, address: &str) -> Result<Channel, ClientError> {
         address: address.to_string(),
         source,
     };
+    #[cfg(unix)]
     if network == "unix" {
         let path = PathBuf::from(address);
         // The URI is a placeholder, as in Grafana's client ("unused"); the connector dials the socket.
-        Endpoint::try_from("http://unused")
+        return Endpoint::try_from("http://unused")
             .map_err(err)?
-            .connect_with_connector(tower::service_fn(move |_: Uri| {
+            .connect_with_connector(tower::service_fn(move |_: tonic::transport::Uri| {
                 let path = path.clone();
                 async move {
                     let stream = tokio::net::UnixStream::connect(path).await?;
-                    Ok::<_, std::io::Error>(TokioIo::new(stream))
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
                 }
             }))
             .await
-            .map_err(err)
-    } else {
-        Endpoint::try_from(format!("http://{address}"))
-            .map_err(err)?
-            .connect()
-            .await
-            .map_err(err)
+            .map_err(err);
     }
+    let _ = network;
+    Endpoint::try_from(format!("http://{address}"))
+        .map_err(err)?
+        .connect()
+        .await
+        .map_err(err)
 }

@@ -118,6 +118,7 @@ pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<()
         });
     };
     let result = match incoming {
+        #[cfg(unix)]
         Incoming::Unix(l) => {
             let stream = tokio_stream::wrappers::UnixListenerStream::new(l);
             crate::grpc::serve(dispatcher, stream, shutdown, graceful).await
@@ -142,7 +143,9 @@ enum Incoming {
 /// A unix socket on Unix (in `PLUGIN_UNIX_SOCKET_DIR` if Grafana set it, as in container mode),
 /// loopback TCP elsewhere or when `QUARRY_TRANSPORT=tcp`.
 async fn listen() -> Result<(Incoming, &'static str, String), ServeError> {
-    let want_tcp = cfg!(not(unix)) || std::env::var("QUARRY_TRANSPORT").is_ok_and(|v| v == "tcp");
+    #[cfg(unix)]
+    let want_tcp = std::env::var("QUARRY_TRANSPORT").is_ok_and(|v| v == "tcp");
+    #[cfg(unix)]
     if !want_tcp {
         let dir = std::env::var_os("PLUGIN_UNIX_SOCKET_DIR")
             .filter(|d| !d.is_empty())
@@ -186,11 +189,13 @@ fn env_port(var: &str) -> Option<u16> {
     std::env::var(var).ok()?.parse().ok()
 }
 
+#[cfg(unix)]
 fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now())
 }
 
+#[cfg(unix)]
 fn set_socket_group(path: &std::path::Path, group: &str) {
     use std::os::unix::fs::PermissionsExt as _;
     let gid: Option<libc::gid_t> = group.parse().ok().or_else(|| {
@@ -214,6 +219,7 @@ fn set_socket_group(path: &std::path::Path, group: &str) {
 /// plugin itself, so SIGINT is ignored as Go plugins do.
 fn ignore_sigint() {
     // SAFETY: setting a signal disposition to SIG_IGN is async-signal-safe and has no handler.
+    #[cfg(unix)]
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
     }
@@ -221,6 +227,10 @@ fn ignore_sigint() {
 
 /// Exits when Grafana goes away: our parent changes (we were orphaned) or the stdout pipe
 /// Grafana reads is closed. go-plugin has no such check; without it the plugin would linger.
+#[cfg(not(unix))]
+fn watch_parent() {}
+
+#[cfg(unix)]
 fn watch_parent() {
     let parent = std::os::unix::process::parent_id();
     std::thread::Builder::new()
@@ -242,6 +252,7 @@ fn watch_parent() {
 }
 
 /// True when stdout is a pipe whose reading end has been closed.
+#[cfg(unix)]
 fn stdout_closed() -> bool {
     let mut fds = libc::pollfd {
         fd: libc::STDOUT_FILENO,

@@ -92,13 +92,19 @@ pub struct FileStamp {
 
 impl FileStamp {
     pub fn of(path: &Path) -> std::io::Result<Self> {
-        use std::os::unix::fs::MetadataExt as _;
         let meta = std::fs::metadata(path)?;
+        #[cfg(unix)]
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt as _;
+            (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+        };
+        #[cfg(not(unix))]
+        let (inode, changed) = (0, (0, 0));
         Ok(FileStamp {
             modified: meta.modified().ok(),
             len: meta.len(),
-            inode: meta.ino(),
-            changed: (meta.ctime(), meta.ctime_nsec()),
+            inode,
+            changed,
         })
     }
 }

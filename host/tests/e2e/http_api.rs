@@ -147,6 +147,23 @@ async fn health_says_exactly_what_failed() {
         h.message
     );
 
+    // A 64-character DNS label cannot be resolved; the resolver refuses it without sending
+    // anything, so this test makes no network traffic.
+    let unresolvable = format!("{}.example", "a".repeat(64));
+    let dns = ctx_with_secrets(
+        "h-dns",
+        json!({"module": "http-api", "endpoint": format!("http://{unresolvable}")}),
+        &[("apiKey", KEY)],
+    );
+    let h = p.health(dns).await;
+    assert_eq!(h.status, error);
+    assert!(
+        h.message
+            .contains(&format!("cannot resolve host {unresolvable}")),
+        "{}",
+        h.message
+    );
+
     // Nothing listens on a port we bound and released.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -237,3 +237,28 @@ async fn the_same_uid_in_two_orgs_gets_two_instances() {
     assert_eq!(name(p.query(org_ctx(2, "org-two"), q()).await), "org-two-0");
     assert_eq!(name(p.query(org_ctx(1, "org-one"), q()).await), "org-one-0");
 }
+
+#[tokio::test]
+async fn loopback_tcp_is_used_where_unix_sockets_are_not() {
+    // What the plugin does on Windows; QUARRY_TRANSPORT=tcp selects it anywhere.
+    let p = Plugin::start_with_env(&[("QUARRY_TRANSPORT", "tcp")]).await;
+    assert_eq!(p.process.network, "tcp");
+    let port: u16 = p
+        .process
+        .address
+        .strip_prefix("127.0.0.1:")
+        .expect("loopback")
+        .parse()
+        .unwrap();
+    assert!(
+        (10000..=25000).contains(&port),
+        "PLUGIN_MIN_PORT..PLUGIN_MAX_PORT honoured: {port}"
+    );
+    let resp = p
+        .query(
+            synthetic_ctx("tcp"),
+            vec![query("A", json!({}), 0, 60_000, 1000)],
+        )
+        .await;
+    assert_eq!(frames(&resp["A"]).len(), 1);
+}
