@@ -146,6 +146,25 @@ impl Plugin {
         out
     }
 
+    /// Starts RunStream on `path`, as Grafana does for the first subscriber of a channel.
+    pub async fn run_stream(
+        &self,
+        ctx: pb::PluginContext,
+        path: &str,
+    ) -> tonic::Streaming<pb::StreamPacket> {
+        let req = pb::RunStreamRequest {
+            plugin_context: Some(ctx),
+            path: path.into(),
+            ..Default::default()
+        };
+        self.process
+            .stream()
+            .run_stream(req)
+            .await
+            .expect("RunStream starts")
+            .into_inner()
+    }
+
     /// The plugin's stderr so far, for asserting on its logs.
     pub fn logs(&self) -> Vec<serde_json::Value> {
         self.process

@@ -330,18 +330,9 @@ async fn response_size_is_capped_by_the_host() {
 async fn stream_ticks_poll_latest() {
     let api = FakeApi::start(KEY, Health::Ok, None).await;
     let p = Plugin::start().await;
-    let req = pb::RunStreamRequest {
-        plugin_context: Some(api_ctx("stream", &api, json!({}))),
-        path: "metric/cpu/100".into(),
-        ..Default::default()
-    };
     let mut packets = p
-        .process
-        .stream()
-        .run_stream(req)
-        .await
-        .unwrap()
-        .into_inner();
+        .run_stream(api_ctx("stream", &api, json!({})), "metric/cpu/100")
+        .await;
     let mut values = Vec::new();
     while values.len() < 3 {
         let packet = tokio::time::timeout(Duration::from_secs(20), packets.next())

@@ -194,18 +194,7 @@ async fn subscribe_and_publish_follow_the_module() {
 #[tokio::test]
 async fn run_stream_delivers_ticks_and_stops_when_cancelled() {
     let p = Plugin::start().await;
-    let req = pb::RunStreamRequest {
-        plugin_context: Some(synthetic_ctx("run")),
-        path: "random_walk/20".into(),
-        ..Default::default()
-    };
-    let mut packets = p
-        .process
-        .stream()
-        .run_stream(req)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut packets = p.run_stream(synthetic_ctx("run"), "random_walk/20").await;
     let mut seen = Vec::new();
     while seen.len() < 4 {
         let packet = packets.next().await.expect("stream open").expect("packet");
