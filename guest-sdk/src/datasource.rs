@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    DataQuery, Error, Frame, InstanceSettings, PublishResponse, ResourceRequest, ResourceResponse,
-    SecretGrant, SubscribeRequest,
+    DataQuery, Descriptor, Error, Frame, InstanceSettings, PublishResponse, ResourceRequest,
+    ResourceResponse, SecretGrant, SubscribeRequest,
 };
 
 /// A Quarry query module: one value per Grafana datasource instance.
@@ -54,6 +54,17 @@ pub trait Datasource: Sized + 'static {
     /// No secrets at all.
     fn secure_settings() -> Vec<SecretGrant> {
         Vec::new()
+    }
+
+    /// What Grafana's editors show for this module: its settings, query model, streams and
+    /// variable/annotation support (see [`Descriptor`]). Called without an instance, so it must
+    /// not depend on settings.
+    ///
+    /// # Default
+    ///
+    /// An empty descriptor: editors fall back to raw JSON.
+    fn describe() -> Descriptor {
+        Descriptor::default()
     }
 
     /// Builds the instance from the datasource's settings.

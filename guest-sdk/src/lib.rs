@@ -120,6 +120,7 @@
 pub mod bindings;
 mod convert;
 mod datasource;
+mod descriptor;
 mod error;
 mod frame;
 pub mod http;
@@ -134,6 +135,7 @@ pub use bindings::quarry::datasource::types::{
     Column, PublishResponse, ResourceRequest, ResourceResponse, SubscribeRequest,
 };
 pub use datasource::{Datasource, Health, HealthStatus, SubscribeResponse, Subscription};
+pub use descriptor::{Descriptor, EnumOption, Kind, QueryField, Setting};
 pub use error::{Context, Error, ErrorKind};
 pub use frame::{
     EnumIndex, Field, FieldConfig, FieldType, Frame, FrameMeta, FrameType, IntoValues, Notice,

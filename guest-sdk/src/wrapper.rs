@@ -26,6 +26,10 @@ impl<T: Datasource> Guest for InstanceImpl<T> {
     fn secure_settings() -> Vec<wit_types::SecretGrant> {
         T::secure_settings().into_iter().map(Into::into).collect()
     }
+
+    fn describe() -> wit_types::Descriptor {
+        T::describe().into()
+    }
 }
 
 impl<T: Datasource> GuestInstance for InstanceImpl<T> {

@@ -8,8 +8,11 @@
 //! - [`handler`]: domain types of each capability and the [`Dispatcher`] that answers them.
 //! - [`instance`]: one live instance per datasource, recreated on settings change, hot-reloaded
 //!   when its `.wasm` changes.
-//! - [`runtime`]: wasmtime engine, compiled-module cache, limits, per-datasource guest pools.
-//! - [`capability`]: what modules may import: HTTP under the datasource's allow-list.
+//! - [`policy`]: what a datasource's module may do — every host-owned `jsonData` key parsed once,
+//!   every limit with its default and cap, secrets by the operator's grant.
+//! - [`runtime`]: wasmtime engine, compiled-module cache, linker, budgets (per call and for the
+//!   process), per-datasource guest pools.
+//! - [`capability`]: what modules may import: HTTP under the datasource's policy, logging.
 //! - `untrusted`: the checked conversion of everything a module returns.
 //! - frames are encoded by the `quarry-frame` crate (Arrow IPC and frame JSON).
 //! - [`client`]: plays Grafana's part (tests, the demo, `quarry grafana`).
@@ -22,6 +25,7 @@ pub mod handler;
 pub mod instance;
 pub mod logging;
 mod metrics;
+pub mod policy;
 pub mod runtime;
 pub mod serve;
 mod untrusted;

@@ -101,19 +101,16 @@ impl JsonFields {
                         .map_or_else(|| value.to_string(), str::to_string),
                 )
             }
-            // A module's own key/value pairs arrive as one JSON object; spread them out,
-            // without letting them overwrite the keys go-plugin reads.
-            "guest_fields" => {
-                if let Some(serde_json::Value::Object(map)) =
-                    value.as_str().and_then(|s| serde_json::from_str(s).ok())
-                {
-                    // Keys the host sets (dsUid, module, …) cannot be overwritten by a module.
-                    for (k, v) in map {
-                        let taken = k.starts_with('@') || self.fields.iter().any(|(f, _)| *f == k);
-                        let key = if taken { format!("guest.{k}") } else { k };
-                        self.fields.push((key, v));
-                    }
-                }
+            // A module's own key/value pairs arrive as one JSON object and stay nested under
+            // `guest`: whatever they are named (`level`, `logger`, `dsUid`, `traceID`), they can
+            // never pose as the host's fields at the top level of Grafana's log line.
+            "guest" => {
+                let nested = value
+                    .as_str()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+                    .filter(serde_json::Value::is_object)
+                    .unwrap_or(value);
+                self.fields.push(("guest".to_string(), nested));
             }
             name => self.fields.push((name.to_string(), value)),
         }
@@ -175,7 +172,7 @@ mod tests {
         tracing::subscriber::with_default(sub, || {
             tracing::warn!(
                 dsUid = "abc",
-                guest_fields = r#"{"k":"v","@level":"x"}"#,
+                guest = r#"{"k":"v","@level":"x"}"#,
                 "hello {}",
                 1
             );
@@ -185,7 +182,9 @@ mod tests {
         assert_eq!(line["@level"], "warn");
         assert_eq!(line["@message"], "hello 1");
         assert_eq!(line["dsUid"], "abc");
-        assert_eq!(line["k"], "v");
+        assert_eq!(line["guest"]["k"], "v");
+        assert_eq!(line["guest"]["@level"], "x");
+        assert!(line.get("k").is_none(), "module fields stay nested");
         // A module cannot overwrite the host's attribution keys.
         let buf2 = Buf::default();
         let sub = tracing_subscriber::fmt()
@@ -196,7 +195,7 @@ mod tests {
             tracing::info!(
                 dsUid = "real",
                 module = "m",
-                guest_fields = r#"{"dsUid":"forged","module":"x"}"#,
+                guest = r#"{"dsUid":"forged","module":"x","level":"error","logger":"x","pluginId":"p","traceID":"t","userId":"u"}"#,
                 "hi"
             );
         });
@@ -206,7 +205,10 @@ mod tests {
             (line2["dsUid"].as_str(), line2["module"].as_str()),
             (Some("real"), Some("m"))
         );
-        assert_eq!(line2["guest.dsUid"], "forged");
+        assert_eq!(line2["guest"]["dsUid"], "forged");
+        for key in ["level", "logger", "pluginId", "traceID", "userId"] {
+            assert!(line2.get(key).is_none(), "{key} stays under guest");
+        }
         let ts = line["@timestamp"].as_str().unwrap();
         // go-plugin's layout: 2006-01-02T15:04:05.000000Z07:00
         assert_eq!(ts.len(), "2026-01-02T15:04:05.000000Z".len(), "{ts}");

@@ -3,7 +3,13 @@
 mod cli;
 
 use clap::Parser as _;
-use quarry_host::{logging, runtime::ModuleLimits, serve};
+use quarry_host::policy::HostLimits;
+use quarry_host::runtime::CountingAllocator;
+use quarry_host::{logging, serve};
+
+/// Counts what the host allocates for each module call, so the call's memory budget covers it.
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -16,10 +22,14 @@ fn main() -> std::process::ExitCode {
         .expect("building the tokio runtime");
     if plugin_mode {
         logging::init_plugin_logging();
-        return match rt.block_on(serve::run_plugin(
-            serve::modules_dir(None),
-            ModuleLimits::default(),
-        )) {
+        let limits = match HostLimits::from_env() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "plugin settings are invalid");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        return match rt.block_on(serve::run_plugin(serve::modules_dir(None), limits)) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "plugin failed");

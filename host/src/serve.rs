@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::handler::Dispatcher;
-use crate::runtime::{ModuleLimits, Runtime};
+use crate::policy::HostLimits;
+use crate::runtime::Runtime;
 
 /// go-plugin's magic cookie as Grafana sets it.
 pub const COOKIE_KEY: &str = "grafana_plugin_type";
@@ -80,7 +81,7 @@ fn exit_now(code: i32) -> ! {
 }
 
 /// Serves Grafana until Shutdown, or until Grafana goes away.
-pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<(), ServeError> {
+pub async fn run_plugin(modules_dir: PathBuf, limits: HostLimits) -> Result<(), ServeError> {
     if let Ok(offered) = std::env::var("PLUGIN_PROTOCOL_VERSIONS")
         && !offered
             .split(',')
@@ -89,7 +90,14 @@ pub async fn run_plugin(modules_dir: PathBuf, limits: ModuleLimits) -> Result<()
         return Err(ServeError::ProtocolVersion { offered });
     }
     ignore_sigint();
-    let runtime = Runtime::new(modules_dir.clone(), limits)?;
+    let runtime = Runtime::new(modules_dir.clone(), limits.clone())?;
+    tracing::info!(
+        memory_budget_mb = limits.memory_budget_bytes >> 20,
+        max_concurrent_calls = limits.max_concurrent_calls,
+        max_streams = limits.max_streams,
+        host_allocations_counted = crate::runtime::counting_installed(),
+        "process budget"
+    );
     let dispatcher = Arc::new(Dispatcher::new(runtime.clone()));
     let shutdown = Arc::new(Notify::new());
 

@@ -10,7 +10,7 @@ use std::ops::Deref;
 use arrow_schema::ArrowError;
 use serde_json::Value;
 
-use crate::json_rules::{self, shorten};
+use crate::json_rules::{self, json_depth, shorten};
 use crate::{Column, Frame};
 
 /// How large the frames of one response may be.
@@ -26,6 +26,7 @@ use crate::{Column, Frame};
 /// | bytes per string, JSON cell or label value | 1 MiB |
 /// | bytes per name (frame name, refId, field name, label key) | 1 KiB |
 /// | labels per field | 128 |
+/// | nesting depth of a JSON cell, `meta` or field `config` | 32 |
 ///
 /// Bytes are counted as the values take up in Arrow (8 per `time`/`int64`/`float64`, one per
 /// `bool`, UTF-8 bytes plus a 4-byte offset per string) plus names, labels and JSON text.
@@ -45,6 +46,7 @@ pub struct FrameLimits {
     max_string_len: usize,
     max_name_len: usize,
     max_labels: usize,
+    max_json_depth: usize,
 }
 
 impl Default for FrameLimits {
@@ -57,6 +59,7 @@ impl Default for FrameLimits {
             max_string_len: 1 << 20,
             max_name_len: 1 << 10,
             max_labels: 128,
+            max_json_depth: 32,
         }
     }
 }
@@ -125,6 +128,15 @@ impl FrameLimits {
     /// The limit on labels per field.
     pub fn max_labels(&self) -> usize {
         self.max_labels
+    }
+    /// The deepest nesting a JSON cell, `meta` or field `config` may have.
+    pub fn with_max_json_depth(mut self, n: usize) -> Self {
+        self.max_json_depth = n;
+        self
+    }
+    /// The limit on JSON nesting depth.
+    pub fn max_json_depth(&self) -> usize {
+        self.max_json_depth
     }
 }
 
@@ -205,6 +217,23 @@ pub enum FrameError {
         field: String,
         row: usize,
         reason: String,
+    },
+    /// A JSON cell nests deeper than [`FrameLimits::max_json_depth`].
+    #[error("field {field:?} row {row}: JSON nested too deep: limit={limit} levels")]
+    JsonTooDeep {
+        field: String,
+        row: usize,
+        limit: usize,
+    },
+    /// An enum cell indexes past the names in the field's `config.type.enum.text`.
+    #[error(
+        "field {field:?} row {row}: enum index {index} has no name (config.type.enum.text has {names})"
+    )]
+    EnumIndexOutOfRange {
+        field: String,
+        row: usize,
+        index: u16,
+        names: usize,
     },
     /// The frame `meta` is not a `FrameMeta` object Grafana can decode.
     #[error("invalid frame meta: {reason}")]
@@ -380,6 +409,13 @@ impl Frame {
                             got: cell.len(),
                         });
                     }
+                    if is_json && !field.is_null(row) && json_depth(cell) > limits.max_json_depth {
+                        return Err(FrameError::JsonTooDeep {
+                            field: name(),
+                            row,
+                            limit: limits.max_json_depth,
+                        });
+                    }
                     if is_json
                         && !field.is_null(row)
                         && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(cell)
@@ -390,6 +426,23 @@ impl Frame {
                             reason: e.to_string(),
                         });
                     }
+                }
+            }
+            // An enum with names must index them; one without shows its raw numbers.
+            if let Column::Enum(indices) = &field.values
+                && let Some(names) = json_rules::enum_names(field.config.as_ref())
+            {
+                if let Some((row, &index)) = indices
+                    .iter()
+                    .enumerate()
+                    .find(|(row, i)| usize::from(**i) >= names && !field.is_null(*row))
+                {
+                    return Err(FrameError::EnumIndexOutOfRange {
+                        field: name(),
+                        row,
+                        index,
+                        names,
+                    });
                 }
             }
             bytes += field.values.byte_size();
@@ -512,6 +565,48 @@ mod tests {
     use super::*;
     use crate::Field;
     use serde_json::json;
+
+    #[test]
+    fn enum_indices_need_names_and_json_depth_is_bounded() {
+        let named = |indices: Vec<u16>| {
+            Frame::new("e").with_field(
+                Field::new("level", Column::Enum(indices))
+                    .with_config(json!({"Type": {"enum": {"text": ["ok", "warn"]}}})),
+            )
+        };
+        assert!(named(vec![0, 1]).check(&FrameLimits::default()).is_ok());
+        let err = named(vec![0, 2])
+            .check(&FrameLimits::default())
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FrameError::EnumIndexOutOfRange {
+                    row: 1,
+                    index: 2,
+                    names: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let bare = Frame::new("e").with_field(Field::new("level", Column::Enum(vec![7])));
+        assert!(
+            bare.check(&FrameLimits::default()).is_ok(),
+            "no names: raw numbers"
+        );
+
+        let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
+        let frame = Frame::new("j").with_field(Field::new("j", Column::Json(vec![deep])));
+        let err = frame.check(&FrameLimits::default()).unwrap_err();
+        assert!(
+            matches!(err, FrameError::JsonTooDeep { limit: 32, .. }),
+            "{err}"
+        );
+        assert_eq!(json_depth(r#"{"a": "[[[[", "b": [1, {"c": 2}]}"#), 3);
+        assert_eq!(json_depth(r#""\"[""#), 0);
+        assert_eq!(json_depth("17"), 0);
+    }
 
     fn two_rows() -> Frame {
         Frame::new("f")

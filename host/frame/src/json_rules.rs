@@ -27,6 +27,51 @@ pub(crate) fn validate_config(config: &Value) -> Result<(), String> {
     }
 }
 
+/// How many names an enum field's `config.type.enum.text` holds (keys matched as Go's JSON
+/// decoding matches them, case-insensitively); `None` without one.
+pub(crate) fn enum_names(config: Option<&Value>) -> Option<usize> {
+    let get = |v: &Value, key: &str| -> Option<Value> {
+        v.as_object()?
+            .iter()
+            .find(|(k, _)| fold_eq(k, key))
+            .map(|(_, v)| v.clone())
+    };
+    config
+        .and_then(|c| get(c, "type"))
+        .and_then(|t| get(&t, "enum"))
+        .and_then(|e| get(&e, "text"))
+        .and_then(|t| t.as_array().map(Vec::len))
+}
+
+/// The nesting depth of a JSON text, found without parsing it (0 for a scalar), so a document
+/// too deep to parse safely is refused before any parser sees it.
+pub fn json_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Makes `typeVersion` explicit as Go writes it: `[0,0]` when it is missing or `null`.
 pub(crate) fn normalize_type_version(meta: &mut Map<String, Value>) {
     if let Some(v) = meta.get_mut("typeVersion") {

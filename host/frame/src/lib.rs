@@ -28,6 +28,7 @@ pub mod to_json;
 pub use check::{CheckedFrame, FrameError, FrameLimits, check_frames, check_response};
 pub use column::{Column, FieldType};
 pub use from_arrow::from_arrow;
+pub use json_rules::json_depth;
 pub use to_arrow::to_arrow;
 pub use to_json::{Include, SchemaSignature, schema_signature, to_json};
 

@@ -1,4 +1,5 @@
 //! What a module may import from the host beyond its sandboxed WASI: outbound HTTP under the
-//! datasource's policy. (The `log` import is implemented on `runtime::state::HostState`.)
+//! datasource's policy, and logging through the host.
 
 pub mod http;
+pub(crate) mod log;

@@ -9,15 +9,15 @@ use quarry_frame::to_json::{self, Include};
 
 use super::{ModuleArgs, Output, QueryArgs, StreamArgs};
 use quarry_host::handler::{HealthStatus, StreamDecision};
-use quarry_host::instance::module_permissions;
-use quarry_host::runtime::{GuestPool, ModuleLimits, Runtime};
+use quarry_host::policy::{HostLimits, ModulePolicy};
+use quarry_host::runtime::{GuestPool, Runtime};
 
 fn runtime_for(module: &Path) -> anyhow::Result<Runtime> {
     let dir = module.parent().unwrap_or(Path::new(".")).to_path_buf();
-    Ok(Runtime::new(dir, ModuleLimits::default())?)
+    Ok(Runtime::new(dir, HostLimits::from_env()?)?)
 }
 
-async fn instance(args: &ModuleArgs) -> anyhow::Result<GuestPool> {
+async fn instance(args: &ModuleArgs) -> anyhow::Result<Arc<GuestPool>> {
     let runtime = runtime_for(&args.module)?;
     let name = args
         .module
@@ -27,10 +27,11 @@ async fn instance(args: &ModuleArgs) -> anyhow::Result<GuestPool> {
         .to_string();
     let module = runtime.cache().load(&name, &args.module).await?;
     let settings = args.settings.to_settings()?;
-    // The same limits and HTTP allow-list a datasource with these settings gets in Grafana.
-    let (limits, http) = module_permissions(&settings, runtime.limits())?;
+    // The same limits, HTTP allow-list and secret grants a datasource with these settings gets
+    // in Grafana.
+    let policy = ModulePolicy::from_settings(&settings)?;
     runtime
-        .instantiate(module, &settings, limits, http)
+        .instantiate(module, &settings, &policy)
         .await
         .context("creating the module instance")
 }
@@ -87,7 +88,7 @@ pub(super) async fn stream(a: StreamArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn inspect(module: &Path) -> anyhow::Result<()> {
+pub(super) async fn inspect(module: &Path) -> anyhow::Result<()> {
     let runtime = runtime_for(module)?;
     let d = runtime.cache().describe(module)?;
     match &d.contract {
@@ -104,6 +105,18 @@ pub(super) fn inspect(module: &Path) -> anyhow::Result<()> {
     }
     if let Err(e) = d.contract {
         return Err(e.into());
+    }
+    let name = module
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("module");
+    let compiled = runtime.cache().load(name, module).await?;
+    match runtime.descriptor(&compiled).await? {
+        Some(descriptor) => println!(
+            "descriptor:\n{}",
+            serde_json::to_string_pretty(&descriptor).unwrap_or_default()
+        ),
+        None => println!("descriptor: none (built for contract 0.2: Grafana shows JSON editors)"),
     }
     Ok(())
 }

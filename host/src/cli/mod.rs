@@ -169,7 +169,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Query(a) => local::query(a).await,
         Command::Health(a) => local::health(a).await,
         Command::Stream(a) => local::stream(a).await,
-        Command::Inspect { module } => local::inspect(&module),
+        Command::Inspect { module } => local::inspect(&module).await,
         Command::Grafana(a) => grafana::run(a).await,
     }
 }

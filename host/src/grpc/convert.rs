@@ -116,14 +116,54 @@ pub(crate) fn resource_request(r: pb::CallResourceRequest) -> ResourceRequest {
     }
 }
 
-pub(crate) fn resource_response(r: ResourceResponse) -> pb::CallResourceResponse {
-    pb::CallResourceResponse {
+/// Body bytes per CallResource message: Grafana writes and flushes each message's body in turn,
+/// so a large body travels as a stream of modest messages.
+const RESOURCE_CHUNK: usize = 1 << 20;
+
+/// A resource response as the messages of Grafana's stream: the first carries the status and
+/// headers, each carries up to [`RESOURCE_CHUNK`] bytes of body (always at least one message).
+pub(crate) fn resource_response(r: ResourceResponse) -> Vec<pb::CallResourceResponse> {
+    let mut messages = Vec::with_capacity(r.body.len() / RESOURCE_CHUNK + 1);
+    let mut chunks = r.body.chunks(RESOURCE_CHUNK);
+    messages.push(pb::CallResourceResponse {
         code: i32::from(r.status),
         headers: r
             .headers
             .into_iter()
             .map(|(k, values)| (k, pb::StringList { values }))
             .collect(),
-        body: r.body,
+        body: chunks.next().map(<[u8]>::to_vec).unwrap_or_default(),
+    });
+    messages.extend(chunks.map(|c| pb::CallResourceResponse {
+        code: 0,
+        headers: Default::default(),
+        body: c.to_vec(),
+    }));
+    messages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_resource_bodies_are_sent_in_chunks_headers_first() {
+        let body: Vec<u8> = (0..(2 * RESOURCE_CHUNK + 5)).map(|i| i as u8).collect();
+        let messages = resource_response(ResourceResponse {
+            status: 201,
+            headers: vec![("X-A".into(), vec!["1".into()])],
+            body: body.clone(),
+        });
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[0].code, 201);
+        assert!(messages[0].headers.contains_key("X-A"));
+        assert!(messages[1].headers.is_empty());
+        let joined: Vec<u8> = messages.iter().flat_map(|m| m.body.clone()).collect();
+        assert_eq!(joined, body);
+        let empty = resource_response(ResourceResponse {
+            status: 204,
+            ..Default::default()
+        });
+        assert_eq!(empty.len(), 1, "always at least one message");
     }
 }

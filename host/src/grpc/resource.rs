@@ -29,7 +29,9 @@ impl Resource for ResourceService {
             .0
             .call_resource(&ctx, convert::resource_request(req))
             .await;
-        let msg = convert::resource_response(resp);
-        Ok(Response::new(Box::pin(tokio_stream::once(Ok(msg)))))
+        let messages = convert::resource_response(resp);
+        Ok(Response::new(Box::pin(tokio_stream::iter(
+            messages.into_iter().map(Ok),
+        ))))
     }
 }

@@ -22,6 +22,7 @@ fn status(e: QueryError) -> Status {
         404 => Status::not_found(e.message),
         403 => Status::permission_denied(e.message),
         400 => Status::invalid_argument(e.message),
+        429 | 503 => Status::resource_exhausted(e.message),
         _ => Status::internal(e.message),
     }
 }

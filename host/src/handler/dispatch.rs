@@ -347,6 +347,11 @@ pub(crate) fn guest_error(e: &GuestError) -> QueryError {
             ErrorKind::Internal => (500, ErrorSource::Plugin),
         },
         GuestError::Timeout { .. } => (504, ErrorSource::Plugin),
+        GuestError::Busy(_) => (503, ErrorSource::Plugin),
+        GuestError::DatasourceBusy { .. } | GuestError::TooManyStreams { .. } => {
+            (429, ErrorSource::Plugin)
+        }
+        GuestError::Grant { .. } => (400, ErrorSource::Plugin),
         _ => (500, ErrorSource::Plugin),
     };
     QueryError::new(status, source, e.to_string())

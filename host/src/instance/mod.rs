@@ -10,13 +10,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
-use crate::capability::http::{AllowedHost, HttpPolicy};
 use crate::handler::{DatasourceSettings, PluginContext};
-use crate::runtime::{
-    CompiledModule, FileStamp, GuestError, GuestPool, ModuleError, ModuleLimits, Runtime,
-};
+use crate::policy::{ModulePolicy, PolicyError};
+use crate::runtime::{CompiledModule, FileStamp, GuestError, GuestPool, ModuleError, Runtime};
 
 /// How often a live instance checks whether its module file changed on disk.
 const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
@@ -29,101 +25,13 @@ pub enum InstanceError {
     #[error("the request carries no datasource instance settings")]
     NoDatasource,
     /// `jsonData` is not what the host needs.
-    #[error("datasource {uid:?}: {reason}")]
-    Settings { uid: String, reason: String },
+    #[error("datasource {uid:?}: {source}")]
+    Settings { uid: String, source: PolicyError },
     #[error("datasource {uid:?}: {source}")]
     Module { uid: String, source: ModuleError },
     /// The module refused the settings or failed while creating its instance.
     #[error("datasource {uid:?}: creating the module instance failed: {source}")]
     Create { uid: String, source: GuestError },
-}
-
-/// The host's own keys in a datasource's `jsonData`; everything else is the module's.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct HostSettings {
-    module: Option<String>,
-    /// Per-call deadline, ms (capped by the host's own limit).
-    call_timeout_ms: Option<u64>,
-    /// Linear-memory limit, MiB (capped by the host's own limit).
-    memory_limit_mb: Option<usize>,
-    /// The module's API endpoint; its host is allowed for outbound HTTP.
-    endpoint: Option<String>,
-    /// More hosts the module may call: `host`, `host:port`, `host:*` or URLs.
-    #[serde(default)]
-    allowed_hosts: Vec<String>,
-    /// Per-request HTTP timeout, seconds.
-    timeout: Option<f64>,
-    /// Largest HTTP response body a module may receive, bytes.
-    max_response_bytes: Option<u64>,
-}
-
-impl HostSettings {
-    fn parse(settings: &DatasourceSettings) -> Result<Self, InstanceError> {
-        let text = if settings.json_data.trim().is_empty() {
-            "{}"
-        } else {
-            &settings.json_data
-        };
-        serde_json::from_str(text).map_err(|e| InstanceError::Settings {
-            uid: settings.uid.clone(),
-            reason: format!("jsonData is not valid for Quarry: {e}"),
-        })
-    }
-
-    /// The host's limits, tightened (never loosened) by the datasource's settings.
-    fn limits(&self, host: &ModuleLimits) -> ModuleLimits {
-        let mut limits = host.clone();
-        if let Some(ms) = self.call_timeout_ms {
-            limits.call_timeout = limits.call_timeout.min(Duration::from_millis(ms.max(1)));
-        }
-        if let Some(mb) = self.memory_limit_mb {
-            limits.max_memory_bytes = limits.max_memory_bytes.min(mb.max(1) << 20);
-        }
-        limits
-    }
-
-    /// Outbound HTTP for the module: the datasource URL's host, `endpoint`'s host and
-    /// `allowedHosts`, nothing else.
-    fn http_policy(
-        &self,
-        settings: &DatasourceSettings,
-        limits: &ModuleLimits,
-    ) -> Result<HttpPolicy, InstanceError> {
-        let bad = |reason: String| InstanceError::Settings {
-            uid: settings.uid.clone(),
-            reason,
-        };
-        let mut policy = HttpPolicy::default().with_datasource(settings.uid.clone());
-        let url = Some(settings.url.as_str()).filter(|u| !u.trim().is_empty());
-        for entry in url.into_iter().chain(self.endpoint.as_deref()) {
-            policy = policy.with_allowed(
-                AllowedHost::parse(entry)
-                    .map_err(|e| bad(format!("cannot allow HTTP to {entry:?}: {e}")))?,
-            );
-        }
-        for entry in &self.allowed_hosts {
-            policy = policy.with_allowed(
-                AllowedHost::parse(entry).map_err(|e| bad(format!("allowedHosts: {e}")))?,
-            );
-        }
-        let timeout = match self.timeout {
-            Some(secs) if secs.is_finite() && secs > 0.0 => {
-                Duration::from_secs_f64(secs.min(3600.0))
-            }
-            Some(secs) => {
-                return Err(bad(format!(
-                    "timeout must be a positive number of seconds, got {secs}"
-                )));
-            }
-            None => Duration::from_secs(10),
-        };
-        policy = policy.with_timeout(timeout.min(limits.call_timeout));
-        if let Some(max) = self.max_response_bytes {
-            policy = policy.with_max_response_bytes(max.min(256 << 20));
-        }
-        Ok(policy)
-    }
 }
 
 /// A live datasource instance.
@@ -285,8 +193,18 @@ impl InstanceManager {
         settings: &DatasourceSettings,
         grafana_config: &BTreeMap<String, String>,
     ) -> Result<Arc<DatasourceInstance>, InstanceError> {
-        let name = module_name(settings)?;
-        let (limits, http) = module_permissions(settings, self.runtime.limits())?;
+        let policy =
+            ModulePolicy::from_settings(settings).map_err(|source| InstanceError::Settings {
+                uid: settings.uid.clone(),
+                source,
+            })?;
+        let name = policy
+            .module_name()
+            .map_err(|source| InstanceError::Settings {
+                uid: settings.uid.clone(),
+                source,
+            })?
+            .to_string();
         let module = self
             .runtime
             .load(&name)
@@ -297,7 +215,7 @@ impl InstanceManager {
             })?;
         let guests = self
             .runtime
-            .instantiate(module, settings, limits, http)
+            .instantiate(module, settings, &policy)
             .await
             .map_err(|source| InstanceError::Create {
                 uid: settings.uid.clone(),
@@ -308,35 +226,11 @@ impl InstanceManager {
         Ok(Arc::new(DatasourceInstance {
             settings: settings.clone(),
             grafana_config: grafana_config.clone(),
-            guests: Arc::new(guests),
+            guests,
             next_reload_check: Mutex::new(Instant::now() + RELOAD_CHECK_INTERVAL),
             reload_error: Mutex::new(None),
             active: self.active.clone(),
         }))
-    }
-}
-
-/// The limits and HTTP policy the host applies to a datasource's module, from its settings
-/// (`callTimeoutMs`, `memoryLimitMb`, URL, `endpoint`, `allowedHosts`, `timeout`,
-/// `maxResponseBytes`), within the host's own `limits`.
-pub fn module_permissions(
-    settings: &DatasourceSettings,
-    limits: &ModuleLimits,
-) -> Result<(ModuleLimits, HttpPolicy), InstanceError> {
-    let host = HostSettings::parse(settings)?;
-    let limits = host.limits(limits);
-    let http = host.http_policy(settings, &limits)?;
-    Ok((limits, http))
-}
-
-/// The module a datasource names in `jsonData.module`.
-pub fn module_name(settings: &DatasourceSettings) -> Result<String, InstanceError> {
-    match HostSettings::parse(settings)?.module {
-        Some(m) if !m.trim().is_empty() => Ok(m.trim().to_string()),
-        _ => Err(InstanceError::Settings {
-            uid: settings.uid.clone(),
-            reason: "jsonData names no module: set \"module\" to the name of a .wasm file in the modules directory".to_string(),
-        }),
     }
 }
 
@@ -352,17 +246,23 @@ mod tests {
         }
     }
 
-    #[test]
-    fn module_name_comes_from_json_data() {
-        assert_eq!(
-            module_name(&settings(r#"{"module":"synthetic"}"#)).unwrap(),
-            "synthetic"
-        );
-        for bad in ["", "{}", r#"{"module":""}"#, "not json", r#"{"module": 3}"#] {
-            let err = module_name(&settings(bad)).unwrap_err().to_string();
-            assert!(err.contains("ds1"), "{bad}: {err}");
+    #[tokio::test]
+    async fn settings_errors_name_the_datasource() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Runtime::new(dir.path().to_path_buf(), Default::default()).unwrap();
+        let manager = InstanceManager::new(runtime);
+        for (json, needle) in [
+            ("{}", "names no module"),
+            (r#"{"module": 3}"#, "jsonData.module"),
+            ("not json", "not valid JSON"),
+            (r#"{"module":"absent"}"#, "not found"),
+        ] {
+            let ctx = PluginContext {
+                datasource: Some(settings(json)),
+                ..Default::default()
+            };
+            let err = manager.get(&ctx).await.unwrap_err().to_string();
+            assert!(err.contains("ds1") && err.contains(needle), "{json}: {err}");
         }
-        let err = module_name(&settings("{}")).unwrap_err().to_string();
-        assert!(err.contains("names no module"), "{err}");
     }
 }

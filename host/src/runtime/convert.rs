@@ -13,6 +13,8 @@ use crate::untrusted;
 
 const NS_PER_MS: i64 = 1_000_000;
 
+/// The settings a module's instance is created from; secure settings are added by the pool,
+/// only as granted.
 pub(super) fn settings(s: &DatasourceSettings) -> wit_types::InstanceSettings {
     wit_types::InstanceSettings {
         uid: s.uid.clone(),
@@ -23,14 +25,7 @@ pub(super) fn settings(s: &DatasourceSettings) -> wit_types::InstanceSettings {
         } else {
             s.json_data.clone()
         },
-        secure_json_data: s
-            .secure_json_data
-            .iter()
-            .map(|(k, v)| wit_types::KeyValue {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect(),
+        secure_json_data: Vec::new(),
         updated_ms: s.updated_ms,
     }
 }
@@ -57,10 +52,25 @@ impl GuestPool {
         }
     }
 
-    /// Runs one query and checks every frame the module returned.
+    /// Runs one query and checks every frame the module returned (large answers on a
+    /// blocking thread).
     pub async fn query(&self, q: &DataQuery) -> Result<Vec<CheckedFrame>, GuestError> {
         let frames = self.wit_query(&query(q)).await?;
-        untrusted::frames(frames, &q.ref_id, &self.limits().frames).map_err(|e| self.invalid(e))
+        self.check_frames(frames, &q.ref_id).await
+    }
+
+    async fn check_frames(
+        &self,
+        frames: Vec<wit_types::Frame>,
+        ref_id: &str,
+    ) -> Result<Vec<CheckedFrame>, GuestError> {
+        let limits = self.limits().frames.clone();
+        let ref_id = ref_id.to_string();
+        untrusted::off_thread(untrusted::frames_size(&frames), move || {
+            untrusted::frames(frames, &ref_id, &limits)
+        })
+        .await
+        .map_err(|e| self.invalid(e))
     }
 
     pub async fn check_health(&self) -> Result<HealthResult, GuestError> {
@@ -80,7 +90,9 @@ impl GuestPool {
             body: req.body.clone(),
         };
         let r = self.wit_call_resource(&wit_req).await?;
-        untrusted::resource_response(r).map_err(|e| self.invalid(e))
+        untrusted::off_thread(r.body.len(), move || untrusted::resource_response(r))
+            .await
+            .map_err(|e| self.invalid(e))
     }
 
     pub async fn subscribe_stream(
@@ -95,11 +107,7 @@ impl GuestPool {
         Ok(match self.wit_subscribe_stream(&req).await? {
             wit_types::SubscribeResponse::Ok(sub) => {
                 let initial = match sub.initial {
-                    Some(f) => Some(
-                        untrusted::frames(vec![f], "", &self.limits().frames)
-                            .map_err(|e| self.invalid(e))?
-                            .remove(0),
-                    ),
+                    Some(f) => Some(self.check_frames(vec![f], "").await?.remove(0)),
                     None => None,
                 };
                 StreamDecision::Ok(Subscription {
@@ -121,8 +129,7 @@ impl GuestPool {
         Ok(match self.wit_publish_stream(path, &data).await? {
             wit_types::PublishResponse::Ok(out) => {
                 if let Some(json) = &out {
-                    serde_json::from_str::<serde_json::Value>(json)
-                        .map_err(|e| self.invalid(format!("publish data is not JSON: {e}")))?;
+                    untrusted::publish_data(json).map_err(|e| self.invalid(e))?;
                 }
                 StreamDecision::Ok(out)
             }
@@ -137,7 +144,8 @@ impl Streamer {
     pub async fn tick(&mut self, path: &str, data: &[u8]) -> Result<Vec<CheckedFrame>, GuestError> {
         let data = String::from_utf8_lossy(data).into_owned();
         let frames = self.wit_tick(path, &data).await?;
-        untrusted::frames(frames, "", &self.pool.limits().frames).map_err(|e| self.pool.invalid(e))
+        let pool = self.pool.clone();
+        pool.check_frames(frames, "").await
     }
 }
 

@@ -1,34 +1,40 @@
 //! A datasource's module instances: a small pool of warm stores, each holding one guest
 //! `instance` resource created from the datasource's settings.
 //!
-//! A store runs one call at a time, so concurrent queries take different stores from the pool.
-//! A store whose call trapped, timed out or was cancelled is dropped, never reused.
+//! Every call takes a slot of its datasource (`maxConcurrentCalls`) and a slot of the process
+//! (`max_concurrent_calls`), runs under one deadline, and counts everything its store holds
+//! against its budget ([`StoreBudget`]). A store runs one call at a time, so concurrent queries
+//! take different stores. A store whose call failed is dropped; one that succeeded is kept only
+//! when it is back under [`IDLE_MAX_BYTES`] and holds no host resources.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
-use super::limits::ModuleLimits;
+use super::budget::{Busy, Exceeded, HostBudget, Meter, Reservation, StoreBudget, Usage, metered};
+use super::exports::Exports;
 use super::module::CompiledModule;
 use super::state::{GuestIdentity, HostState};
-use crate::bindings::{Module, wit_types};
-use crate::capability::http::HttpPolicy;
+use crate::bindings::wit_types;
+use crate::policy::ModulePolicy;
+use crate::policy::http::HttpPolicy;
+use crate::policy::limits::{self, CallLimits};
+use crate::policy::secrets::{GrantError, SecretRequest, SecretUse};
+use crate::untrusted;
 
 /// Idle stores kept per datasource instance.
 const MAX_IDLE: usize = 8;
-/// Calls into one datasource's module at once; more wait (within their deadline).
-const MAX_CONCURRENT_CALLS: usize = 16;
-/// A store whose linear memory grew past this is dropped after its call instead of kept idle,
-/// so idle stores do not hold on to large memories.
-const MAX_IDLE_MEMORY_BYTES: usize = 64 << 20;
+/// A store is kept for reuse only when its memories and tables hold at most this much.
+pub(crate) const IDLE_MAX_BYTES: usize = 32 << 20;
 
 /// Why a call into a module failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuestError {
-    /// The module answered with an error of its own.
+    /// The module answered with an error of its own (its text already bounded).
     #[error("{}", module_error_text(.0))]
     Module(wit_types::Error),
     /// The module trapped (panic, `unreachable`, out-of-bounds access...).
@@ -39,17 +45,43 @@ pub enum GuestError {
         stderr: String,
     },
     /// The call ran past its deadline and was stopped.
-    #[error("module {module} did not answer within {timeout_ms} ms and was stopped (call timeout)")]
+    #[error(
+        "module {module} did not answer within {timeout_ms} ms and was stopped (call timeout, jsonData.callTimeoutMs)"
+    )]
     Timeout { module: String, timeout_ms: u128 },
-    /// The module tried to grow its memory past the limit.
-    #[error("module {module} exceeded its memory limit of {limit_mib} MiB and was stopped")]
-    MemoryLimit { module: String, limit_mib: usize },
+    /// The call's store would have held more than its memory budget.
+    #[error("{}", budget_text(.module, .usage, *.requested, *.limit))]
+    Budget {
+        module: String,
+        usage: Usage,
+        requested: usize,
+        limit: usize,
+    },
+    /// The module went past a limit no datasource can raise.
+    #[error("module {module} went past a host limit: {what}")]
+    Limit { module: String, what: String },
+    /// The process-wide budget had no room for the call.
+    #[error(transparent)]
+    Busy(Busy),
+    /// The datasource's own call slots stayed busy until the deadline.
+    #[error(
+        "datasource {uid:?} already runs {slots} module calls (jsonData.maxConcurrentCalls) and none finished before this call's deadline"
+    )]
+    DatasourceBusy { uid: String, slots: usize },
+    /// The datasource runs as many streams as it may.
+    #[error(
+        "datasource {uid:?} already runs {max} streams (jsonData.maxStreams); this stream was refused"
+    )]
+    TooManyStreams { uid: String, max: usize },
     /// The module returned something the host refuses to pass on to Grafana.
     #[error("module {module} returned invalid output: {reason}")]
     InvalidOutput { module: String, reason: String },
     /// Instantiating the module failed.
     #[error("module {module} could not be instantiated: {reason}")]
     Instantiate { module: String, reason: String },
+    /// The module asked for a secret its datasource does not grant.
+    #[error("module {module}: {source}")]
+    Grant { module: String, source: GrantError },
 }
 
 fn module_error_text(e: &wit_types::Error) -> String {
@@ -69,6 +101,24 @@ fn stderr_suffix(stderr: &str) -> String {
     }
 }
 
+fn mib(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+fn budget_text(module: &str, usage: &Usage, requested: usize, limit: usize) -> String {
+    format!(
+        "module {module} exceeded its memory budget of {} (linear memories {}, tables {}, held by the host for it {}, asking for {} more) and was stopped; raise jsonData.{} (at most {} {}) if the module needs more",
+        mib(limit),
+        mib(usage.linear),
+        mib(usage.tables),
+        mib(usage.host),
+        mib(requested),
+        limits::MEMORY_LIMIT_MB.key,
+        limits::MEMORY_LIMIT_MB.cap,
+        limits::MEMORY_LIMIT_MB.unit,
+    )
+}
+
 /// The marker error the epoch callback raises when a call's deadline has passed.
 #[derive(Debug)]
 struct DeadlineExceeded;
@@ -81,38 +131,77 @@ impl std::fmt::Display for DeadlineExceeded {
 
 impl std::error::Error for DeadlineExceeded {}
 
-/// Calls one `instance` export on a store leased from `$pool`, under the lease's deadline;
-/// the store goes back to the pool only if the call finished cleanly.
-macro_rules! leased_call {
-    ($pool:expr, $export:ident($($arg:expr),*)) => {{
-        let mut lease = $pool.lease().await?;
-        let deadline = lease.deadline;
-        let g = lease.guest();
-        let exports = g.bindings.quarry_datasource_datasource().instance();
-        let r = $pool
-            .bounded(deadline, exports.$export(&mut g.store, g.handle $(, $arg)*))
-            .await;
-        lease.finish(r)
-    }};
+/// Runs one call into a store: counted against the store's meter, stopped at the deadline.
+/// The epoch callback stops a module that computes too long; the timeout stops one that waits
+/// too long (on HTTP, say).
+async fn guarded<T>(
+    meter: Arc<Meter>,
+    deadline: Instant,
+    call: impl std::future::Future<Output = wasmtime::Result<T>>,
+) -> wasmtime::Result<T> {
+    metered(&meter, async {
+        match tokio::time::timeout_at(deadline.into(), call).await {
+            Ok(r) => r,
+            Err(_) => Err(DeadlineExceeded.into()),
+        }
+    })
+    .await
+}
+
+fn meter_of(store: &Store<HostState>) -> Arc<Meter> {
+    store.data().budget.meter.clone()
 }
 
 /// One warm store with its guest instance.
 struct Guest {
     store: Store<HostState>,
-    bindings: Module,
+    exports: Exports,
     handle: ResourceAny,
+}
+
+/// Calls one `instance` export on a store leased from `$pool`, under the lease's deadline.
+macro_rules! pooled_call {
+    ($pool:expr, |$exports:ident, $store:ident, $handle:ident| $call:expr) => {{
+        let mut lease = $pool.lease().await?;
+        let result = {
+            let Guest {
+                store: $store,
+                exports: $exports,
+                handle,
+            } = &mut lease.guest;
+            let $handle = *handle;
+            guarded(meter_of($store), lease.deadline, $call).await
+        };
+        $pool.finish(lease, result)
+    }};
+}
+
+/// A store checked out for one call, with the call's slots.
+struct Lease {
+    guest: Guest,
+    mark: usize,
+    deadline: Instant,
+    _slots: Slots,
+}
+
+/// The slots one call holds while it runs.
+struct Slots {
+    _datasource: OwnedSemaphorePermit,
+    _host: OwnedSemaphorePermit,
 }
 
 /// The live module side of one datasource instance.
 pub struct GuestPool {
     module: Arc<CompiledModule>,
-    /// The settings the module sees: secure settings filtered to what it declared `read`.
+    /// The settings the module sees: secure settings only as granted for reading.
     settings: wit_types::InstanceSettings,
-    limits: ModuleLimits,
+    limits: CallLimits,
     http: Arc<HttpPolicy>,
     identity: GuestIdentity,
     idle: Mutex<Vec<Guest>>,
-    calls: tokio::sync::Semaphore,
+    calls: Arc<Semaphore>,
+    streams: Arc<Semaphore>,
+    host: Arc<HostBudget>,
 }
 
 impl std::fmt::Debug for GuestPool {
@@ -124,217 +213,226 @@ impl std::fmt::Debug for GuestPool {
     }
 }
 
-/// A store checked out for one call; returned to the pool only when the call finished cleanly.
-struct Lease<'a> {
-    pool: &'a GuestPool,
-    guest: Option<Guest>,
-    stderr_mark: usize,
-    /// When this call must be over: instantiation (if needed) and the call share it.
-    deadline: Instant,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
 impl GuestPool {
-    /// Asks the module which secure settings it wants, then creates the pool and its first
-    /// guest instance, so bad settings surface right away.
+    /// Asks the module which secrets it wants, checks them against the datasource's grants,
+    /// then creates the pool and its first guest instance, so bad settings surface right away.
     pub(crate) async fn new(
         module: Arc<CompiledModule>,
-        settings: wit_types::InstanceSettings,
-        limits: ModuleLimits,
-        http: HttpPolicy,
+        mut settings: wit_types::InstanceSettings,
+        secure_json_data: &std::collections::BTreeMap<String, String>,
+        policy: &ModulePolicy,
+        host: Arc<HostBudget>,
     ) -> Result<Self, GuestError> {
+        settings.secure_json_data.clear();
         let identity = GuestIdentity {
             datasource_uid: settings.uid.clone(),
             module: module.name.clone(),
         };
+        let limits = policy.limits.clone();
         let mut pool = GuestPool {
             module,
             settings,
+            calls: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
+            streams: Arc::new(Semaphore::new(limits.max_streams)),
             limits,
-            http: Arc::new(http),
+            // The first store starts without credentials; the grants decide what it gets.
+            http: Arc::new(policy.http.clone()),
             identity,
             idle: Mutex::new(Vec::new()),
-            calls: tokio::sync::Semaphore::new(MAX_CONCURRENT_CALLS),
+            host,
         };
         let deadline = Instant::now() + pool.limits.call_timeout;
-        // The first store starts without credentials; grants decide what it gets.
-        let (mut store, bindings) = pool.start_store(deadline).await?;
-        let grants = pool
-            .bounded(
-                deadline,
-                bindings
-                    .quarry_datasource_datasource()
-                    .call_secure_settings(&mut store),
-            )
-            .await
-            .map_err(|e| pool.classify(&store, 0, e))?;
-        pool.apply_grants(grants)?;
-        store.data_mut().http_hooks.policy = pool.http.clone();
-        let first = pool.create(store, bindings, deadline).await?;
+        let _slots = pool.slots(deadline).await?;
+        let (mut store, exports) = pool.start_store(deadline).await?;
+        let requests = guarded(
+            meter_of(&store),
+            deadline,
+            exports.secure_settings(&mut store),
+        )
+        .await
+        .map_err(|e| pool.classify(&store, 0, e))?;
+        let requests: Vec<SecretRequest> = requests
+            .into_iter()
+            .map(|g| SecretRequest {
+                key: g.key,
+                usage: match g.use_ {
+                    wit_types::SecretUse::Read => SecretUse::Read,
+                    wit_types::SecretUse::BearerToken => SecretUse::BearerToken,
+                    wit_types::SecretUse::Header(h) => SecretUse::Header(h),
+                },
+            })
+            .collect();
+        let granted = policy
+            .secrets
+            .grant(&requests, secure_json_data)
+            .map_err(|source| GuestError::Grant {
+                module: pool.module.name.clone(),
+                source,
+            })?;
+        pool.settings.secure_json_data = granted
+            .readable
+            .into_iter()
+            .map(|(key, value)| wit_types::KeyValue { key, value })
+            .collect();
+        pool.http = Arc::new(policy.http.clone().with_credentials(granted.credentials));
+        store.data_mut().http_hooks.set_policy(pool.http.clone());
+        let first = pool.create(store, exports, deadline).await?;
         pool.idle.lock().expect("pool lock").push(first);
         Ok(pool)
-    }
-
-    /// Keeps only the secure settings the module may read, and turns the others it declared
-    /// into credentials the host attaches to its HTTP requests.
-    fn apply_grants(&mut self, grants: Vec<wit_types::SecretGrant>) -> Result<(), GuestError> {
-        let all = std::mem::take(&mut self.settings.secure_json_data);
-        let value_of = |key: &str| {
-            all.iter()
-                .find(|kv| kv.key == key)
-                .map(|kv| kv.value.clone())
-        };
-        let mut http = (*self.http).clone();
-        for grant in grants {
-            let Some(value) = value_of(&grant.key) else {
-                tracing::debug!(dsUid = %self.identity.datasource_uid, key = %grant.key, "module asked for a secure setting the datasource does not have");
-                continue;
-            };
-            let header = match grant.use_ {
-                wit_types::SecretUse::Read => {
-                    self.settings.secure_json_data.push(wit_types::KeyValue {
-                        key: grant.key,
-                        value,
-                    });
-                    continue;
-                }
-                wit_types::SecretUse::BearerToken => {
-                    (http::header::AUTHORIZATION, format!("Bearer {value}"))
-                }
-                wit_types::SecretUse::Header(name) => {
-                    let name = http::HeaderName::try_from(name.as_str())
-                        .map_err(|_| self.bad_grant(&grant.key, "names an invalid header"))?;
-                    // Headers that frame or route the request are the host's, not a secret's.
-                    if wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(&name)
-                        || name == http::header::CONTENT_LENGTH
-                    {
-                        return Err(
-                            self.bad_grant(&grant.key, "names a header modules may not set")
-                        );
-                    }
-                    (name, value)
-                }
-            };
-            let value = http::HeaderValue::try_from(header.1)
-                .map_err(|_| self.bad_grant(&grant.key, "is not a valid header value"))?;
-            http = http.with_credential(header.0, value);
-        }
-        self.http = Arc::new(http);
-        Ok(())
-    }
-
-    fn bad_grant(&self, key: &str, what: &str) -> GuestError {
-        GuestError::Instantiate {
-            module: self.module.name.clone(),
-            reason: format!("secure setting {key:?} {what}"),
-        }
-    }
-
-    /// Runs a call into the module under the call deadline. The epoch callback stops a module
-    /// that computes too long; this stops one that waits too long (on HTTP, say).
-    async fn bounded<T>(
-        &self,
-        deadline: Instant,
-        call: impl std::future::Future<Output = wasmtime::Result<T>>,
-    ) -> wasmtime::Result<T> {
-        match tokio::time::timeout_at(deadline.into(), call).await {
-            Ok(r) => r,
-            Err(_) => Err(DeadlineExceeded.into()),
-        }
     }
 
     pub fn module(&self) -> &Arc<CompiledModule> {
         &self.module
     }
 
-    pub(crate) fn limits(&self) -> &ModuleLimits {
+    pub(crate) fn limits(&self) -> &CallLimits {
         &self.limits
+    }
+
+    /// Drops the idle stores (the process budget needs their memory).
+    pub(crate) fn evict_idle(&self) {
+        self.idle.lock().expect("pool lock").clear();
+    }
+
+    /// The datasource's and the process's slot for one call, waiting until `deadline`.
+    async fn slots(&self, deadline: Instant) -> Result<Slots, GuestError> {
+        let datasource = match tokio::time::timeout_at(
+            deadline.into(),
+            self.calls.clone().acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(p)) => p,
+            _ => {
+                return Err(GuestError::DatasourceBusy {
+                    uid: self.identity.datasource_uid.clone(),
+                    slots: self.limits.max_concurrent_calls,
+                });
+            }
+        };
+        let host = self
+            .host
+            .call_slot(deadline)
+            .await
+            .map_err(GuestError::Busy)?;
+        Ok(Slots {
+            _datasource: datasource,
+            _host: host,
+        })
     }
 
     /// A fresh store with the module instantiated in it.
     async fn start_store(
         &self,
         deadline: Instant,
-    ) -> Result<(Store<HostState>, Module), GuestError> {
-        let mut store = Store::new(
-            self.module.pre.engine(),
-            HostState::new(self.identity.clone(), &self.limits, self.http.clone()),
-        );
-        store.limiter(|s| &mut s.limiter);
-        store.epoch_deadline_callback(|ctx| {
-            if ctx.data().deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(DeadlineExceeded.into());
-            }
-            Ok(wasmtime::UpdateDeadline::Yield(1))
-        });
-        store.set_epoch_deadline(1);
-        store.data_mut().deadline = Some(deadline);
-        let bindings = self
-            .bounded(deadline, self.module.pre.instantiate_async(&mut store))
-            .await
-            .map_err(|e| self.classify(&store, 0, e))?;
-        Ok((store, bindings))
+    ) -> Result<(Store<HostState>, Exports), GuestError> {
+        let fresh = FreshStore {
+            module: &self.module,
+            identity: &self.identity,
+            limits: &self.limits,
+            http: &self.http,
+            host: &self.host,
+        };
+        fresh.start(deadline).await
     }
 
     /// Creates the guest `instance` resource from the datasource's settings.
     async fn create(
         &self,
         mut store: Store<HostState>,
-        bindings: Module,
+        exports: Exports,
         deadline: Instant,
     ) -> Result<Guest, GuestError> {
         store.data_mut().deadline = Some(deadline);
-        let created = self
-            .bounded(
-                deadline,
-                bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_create(&mut store, &self.settings),
-            )
-            .await
-            .map_err(|e| self.classify(&store, 0, e))?;
-        let handle = created.map_err(GuestError::Module)?;
-        store.data_mut().deadline = None;
+        let created = guarded(
+            meter_of(&store),
+            deadline,
+            exports.create(&mut store, &self.settings),
+        )
+        .await
+        .map_err(|e| self.classify(&store, 0, e))?;
+        let handle = created.map_err(|e| GuestError::Module(untrusted::module_error(e)))?;
+        let data = store.data_mut();
+        data.deadline = None;
+        self.module.observe_footprint(data.budget.usage().total());
+        data.budget.settle();
         Ok(Guest {
             store,
-            bindings,
+            exports,
             handle,
         })
     }
 
     async fn instantiate(&self, deadline: Instant) -> Result<Guest, GuestError> {
-        let (store, bindings) = self.start_store(deadline).await?;
-        self.create(store, bindings, deadline).await
+        let (store, exports) = self.start_store(deadline).await?;
+        self.create(store, exports, deadline).await
     }
 
-    async fn lease(&self) -> Result<Lease<'_>, GuestError> {
-        let deadline = Instant::now() + self.limits.call_timeout;
-        let permit = match tokio::time::timeout_at(deadline.into(), self.calls.acquire()).await {
-            Ok(Ok(p)) => p,
-            _ => {
-                return Err(GuestError::Timeout {
-                    module: self.module.name.clone(),
-                    timeout_ms: self.limits.call_timeout.as_millis(),
-                });
-            }
+    /// Readies a guest for a call: its deadline, a fresh budget count and log budget; returns
+    /// the stderr mark errors quote from.
+    fn begin(guest: &mut Guest, deadline: Instant) -> usize {
+        let data = guest.store.data_mut();
+        data.deadline = Some(deadline);
+        data.budget.begin_call();
+        data.log.begin_call();
+        data.stderr.contents().len()
+    }
+
+    /// Ends a call: a clean store goes back (if `keep`), a failed one is dropped.
+    fn conclude<T>(
+        &self,
+        mut guest: Guest,
+        mark: usize,
+        result: wasmtime::Result<T>,
+        keep: impl FnOnce(Guest),
+    ) -> Result<T, GuestError> {
+        let value = match result {
+            Ok(v) => v,
+            Err(e) => return Err(self.classify(&guest.store, mark, e)),
         };
+        let data = guest.store.data_mut();
+        // Lifting the results happened after the last transition: check once more.
+        if !data.budget.admit(0) {
+            return Err(self.exceeded(&guest.store));
+        }
+        data.deadline = None;
+        data.budget.settle();
+        let usage = data.budget.usage();
+        let reusable = usage.linear + usage.tables <= IDLE_MAX_BYTES
+            && data.holds_no_resources()
+            && data.stderr_has_room();
+        if reusable {
+            keep(guest);
+        }
+        Ok(value)
+    }
+
+    /// Checks out a store for one call: the call's slots, an idle store or a new one, and a
+    /// fresh count for its budget and log.
+    async fn lease(&self) -> Result<Lease, GuestError> {
+        let deadline = Instant::now() + self.limits.call_timeout;
+        let slots = self.slots(deadline).await?;
         let idle = self.idle.lock().expect("pool lock").pop();
         let mut guest = match idle {
             Some(g) => g,
             None => self.instantiate(deadline).await?,
         };
-        let data = guest.store.data_mut();
-        data.deadline = Some(deadline);
-        data.logs_this_call = 0;
-        data.limiter.refused = false;
-        let stderr_mark = data.stderr.contents().len();
+        let mark = Self::begin(&mut guest, deadline);
         Ok(Lease {
-            pool: self,
-            guest: Some(guest),
-            stderr_mark,
+            guest,
+            mark,
             deadline,
-            _permit: permit,
+            _slots: slots,
+        })
+    }
+
+    /// Ends a leased call; a clean store goes back to the pool.
+    fn finish<T>(&self, lease: Lease, result: wasmtime::Result<T>) -> Result<T, GuestError> {
+        self.conclude(lease.guest, lease.mark, result, |g| {
+            let mut idle = self.idle.lock().expect("pool lock");
+            if idle.len() < MAX_IDLE {
+                idle.push(g);
+            }
         })
     }
 
@@ -345,49 +443,46 @@ impl GuestPool {
         stderr_mark: usize,
         e: wasmtime::Error,
     ) -> GuestError {
-        let module = self.module.name.clone();
-        if e.downcast_ref::<DeadlineExceeded>().is_some() {
-            return GuestError::Timeout {
-                module,
-                timeout_ms: self.limits.call_timeout.as_millis(),
-            };
-        }
-        if store.data().limiter.refused {
-            return GuestError::MemoryLimit {
-                module,
-                limit_mib: self.limits.max_memory_bytes >> 20,
-            };
-        }
-        GuestError::Trap {
-            module,
-            message: trap_message(&e),
-            stderr: store.data().stderr_tail(stderr_mark),
-        }
+        classify(
+            &self.module,
+            &self.limits,
+            &self.host,
+            store,
+            stderr_mark,
+            e,
+        )
+    }
+
+    fn exceeded(&self, store: &Store<HostState>) -> GuestError {
+        exceeded(&self.module, &self.limits, &self.host, store)
     }
 
     pub(crate) async fn wit_query(
         &self,
         query: &wit_types::DataQuery,
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
-        leased_call!(self, call_query(query))?.map_err(GuestError::Module)
+        pooled_call!(self, |x, s, h| x.query(s, h, query))?
+            .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
     pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
-        leased_call!(self, call_check_health())
+        pooled_call!(self, |x, s, h| x.check_health(s, h))
     }
 
     pub(crate) async fn wit_call_resource(
         &self,
         request: &wit_types::ResourceRequest,
     ) -> Result<wit_types::ResourceResponse, GuestError> {
-        leased_call!(self, call_call_resource(request))?.map_err(GuestError::Module)
+        pooled_call!(self, |x, s, h| x.call_resource(s, h, request))?
+            .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
     pub(crate) async fn wit_subscribe_stream(
         &self,
         request: &wit_types::SubscribeRequest,
     ) -> Result<wit_types::SubscribeResponse, GuestError> {
-        leased_call!(self, call_subscribe_stream(request))?.map_err(GuestError::Module)
+        pooled_call!(self, |x, s, h| x.subscribe_stream(s, h, request))?
+            .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
     pub(crate) async fn wit_publish_stream(
@@ -395,47 +490,34 @@ impl GuestPool {
         path: &str,
         data: &str,
     ) -> Result<wit_types::PublishResponse, GuestError> {
-        leased_call!(self, call_publish_stream(path, data))?.map_err(GuestError::Module)
+        pooled_call!(self, |x, s, h| x.publish_stream(s, h, path, data))?
+            .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
     /// A guest instance of its own for one stream, so the module can keep per-stream state
-    /// between ticks.
+    /// between ticks. The stream holds a slot of its datasource (`maxStreams`) and of the
+    /// process (`max_streams`) for as long as it runs.
     pub async fn streamer(self: &Arc<Self>) -> Result<Streamer, GuestError> {
-        let guest = self
-            .instantiate(Instant::now() + self.limits.call_timeout)
-            .await?;
+        let datasource =
+            self.streams
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| GuestError::TooManyStreams {
+                    uid: self.identity.datasource_uid.clone(),
+                    max: self.limits.max_streams,
+                })?;
+        let host = self.host.stream_slot().map_err(GuestError::Busy)?;
+        let deadline = Instant::now() + self.limits.call_timeout;
+        let guest = {
+            let _slots = self.slots(deadline).await?;
+            self.instantiate(deadline).await?
+        };
         Ok(Streamer {
             pool: self.clone(),
             guest: Some(guest),
+            _datasource: datasource,
+            _host: host,
         })
-    }
-}
-
-impl Lease<'_> {
-    fn guest(&mut self) -> &mut Guest {
-        self.guest
-            .as_mut()
-            .expect("lease holds a guest until finished")
-    }
-
-    /// Returns the store to the pool after a clean call; drops it after a trap.
-    fn finish<T>(&mut self, result: wasmtime::Result<T>) -> Result<T, GuestError> {
-        let mut guest = self.guest.take().expect("lease finished once");
-        match result {
-            Ok(v) => {
-                let data = guest.store.data_mut();
-                data.deadline = None;
-                // Large memories and nearly full stderr buffers are not kept for reuse.
-                let reusable =
-                    data.limiter.memory_bytes <= MAX_IDLE_MEMORY_BYTES && data.stderr_has_room();
-                let mut idle = self.pool.idle.lock().expect("pool lock");
-                if reusable && idle.len() < MAX_IDLE {
-                    idle.push(guest);
-                }
-                Ok(v)
-            }
-            Err(e) => Err(self.pool.classify(&guest.store, self.stderr_mark, e)),
-        }
     }
 }
 
@@ -443,65 +525,213 @@ impl Lease<'_> {
 pub struct Streamer {
     pub(crate) pool: Arc<GuestPool>,
     guest: Option<Guest>,
+    _datasource: OwnedSemaphorePermit,
+    _host: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for Streamer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Streamer")
             .field("pool", &self.pool)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Streamer {
-    /// Runs one tick; after a trap or timeout the next tick starts from a fresh instance.
+    /// Runs one tick as a call of its datasource (it takes call slots like any other call);
+    /// after a failure the next tick starts from a fresh instance.
     pub(crate) async fn wit_tick(
         &mut self,
         path: &str,
         data: &str,
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
-        let deadline = Instant::now() + self.pool.limits.call_timeout;
+        let pool = self.pool.clone();
+        let deadline = Instant::now() + pool.limits.call_timeout;
+        let _slots = pool.slots(deadline).await?;
         let mut guest = match self.guest.take() {
             Some(g) => g,
-            None => self.pool.instantiate(deadline).await?,
+            None => pool.instantiate(deadline).await?,
         };
-        let state = guest.store.data_mut();
-        state.deadline = Some(deadline);
-        state.limiter.refused = false;
-        state.logs_this_call = 0;
-        let mark = state.stderr.contents().len();
-        let r = self
-            .pool
-            .bounded(
-                deadline,
-                guest
-                    .bindings
-                    .quarry_datasource_datasource()
-                    .instance()
-                    .call_stream_tick(&mut guest.store, guest.handle, path, data),
-            )
-            .await;
-        match r {
-            Ok(v) => {
-                let data = guest.store.data_mut();
-                data.deadline = None;
-                // A stream keeps its instance unless its stderr buffer is nearly full.
-                if data.stderr_has_room() {
-                    self.guest = Some(guest);
-                }
-                v.map_err(GuestError::Module)
-            }
-            Err(e) => Err(self.pool.classify(&guest.store, mark, e)),
-        }
+        let mark = GuestPool::begin(&mut guest, deadline);
+        let Guest {
+            store,
+            exports,
+            handle,
+        } = &mut guest;
+        let result = guarded(
+            meter_of(store),
+            deadline,
+            exports.stream_tick(store, *handle, path, data),
+        )
+        .await;
+        let slot = &mut self.guest;
+        pool.conclude(guest, mark, result, |g| *slot = Some(g))?
+            .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 }
 
-/// The first line of a wasmtime trap, which names the trap kind, plus the guest backtrace's
-/// innermost frame when there is one.
+/// What a new store needs: the module, who it runs for and under which limits.
+struct FreshStore<'a> {
+    module: &'a Arc<CompiledModule>,
+    identity: &'a GuestIdentity,
+    limits: &'a CallLimits,
+    http: &'a Arc<HttpPolicy>,
+    host: &'a Arc<HostBudget>,
+}
+
+impl FreshStore<'_> {
+    /// A store with the module instantiated in it, after reserving what the module usually
+    /// needs from the process budget.
+    async fn start(&self, deadline: Instant) -> Result<(Store<HostState>, Exports), GuestError> {
+        let mut reservation = Reservation::empty(self.host.memory.clone());
+        reservation
+            .wait_grow_to(
+                self.module.footprint().min(self.limits.memory_bytes),
+                deadline,
+            )
+            .await
+            .map_err(GuestError::Busy)?;
+        let budget = StoreBudget::new(self.limits.memory_bytes, reservation);
+        let mut store = Store::new(
+            self.module.pre.engine(),
+            HostState::new(self.identity.clone(), budget, self.http.clone()),
+        );
+        store.limiter(|s| &mut s.budget);
+        // Host-side growth (resources, header maps, copied output) is checked on every
+        // transition between the module and the host.
+        store.call_hook(|mut ctx, _| ctx.data_mut().budget.check());
+        store.epoch_deadline_callback(|ctx| {
+            if ctx.data().deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(DeadlineExceeded.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
+        store.set_epoch_deadline(1);
+        store.data_mut().deadline = Some(deadline);
+        let pre = self.module.pre.clone();
+        let exports = guarded(meter_of(&store), deadline, pre.instantiate(&mut store))
+            .await
+            .map_err(|e| classify(self.module, self.limits, self.host, &store, 0, e))?;
+        Ok((store, exports))
+    }
+}
+
+/// Asks a module for its descriptor, in a store of its own with no settings and no network;
+/// `None` for modules built for contract 0.2, which have none.
+pub(crate) async fn describe(
+    module: &Arc<CompiledModule>,
+    host: &Arc<HostBudget>,
+) -> Result<Option<wit_types::Descriptor>, GuestError> {
+    let limits = CallLimits::default();
+    let fresh = FreshStore {
+        module,
+        identity: &GuestIdentity {
+            datasource_uid: String::new(),
+            module: module.name.clone(),
+        },
+        limits: &limits,
+        http: &Arc::new(HttpPolicy::default()),
+        host,
+    };
+    let deadline = Instant::now() + limits.call_timeout;
+    let _slot = host.call_slot(deadline).await.map_err(GuestError::Busy)?;
+    let (mut store, exports) = fresh.start(deadline).await?;
+    guarded(meter_of(&store), deadline, exports.describe(&mut store))
+        .await
+        .map_err(|e| classify(module, &limits, host, &store, 0, e))
+}
+
+/// Turns a wasmtime error from a call into the reason a user can act on.
+fn classify(
+    module: &CompiledModule,
+    limits: &CallLimits,
+    host: &HostBudget,
+    store: &Store<HostState>,
+    stderr_mark: usize,
+    e: wasmtime::Error,
+) -> GuestError {
+    let name = module.name.clone();
+    if e.downcast_ref::<DeadlineExceeded>().is_some() {
+        return GuestError::Timeout {
+            module: name,
+            timeout_ms: limits.call_timeout.as_millis(),
+        };
+    }
+    if store.data().budget.exceeded().is_some() {
+        return exceeded(module, limits, host, store);
+    }
+    let text = format!("{e:#}");
+    if let Some(what) = count_limit(&text) {
+        return GuestError::Limit { module: name, what };
+    }
+    GuestError::Trap {
+        module: name,
+        message: trap_message(&e),
+        stderr: store.data().stderr_tail(stderr_mark),
+    }
+}
+
+fn exceeded(
+    module: &CompiledModule,
+    limits: &CallLimits,
+    host: &HostBudget,
+    store: &Store<HostState>,
+) -> GuestError {
+    let module = module.name.clone();
+    match store.data().budget.exceeded() {
+        Some(Exceeded::HostBusy) => GuestError::Busy(Busy::Memory {
+            budget_mib: host.memory.capacity() >> 20,
+        }),
+        Some(Exceeded::Budget {
+            usage,
+            requested,
+            limit,
+        }) => GuestError::Budget {
+            module,
+            usage,
+            requested,
+            limit,
+        },
+        None => GuestError::Budget {
+            module,
+            usage: store.data().budget.usage(),
+            requested: 0,
+            limit: limits.memory_bytes,
+        },
+    }
+}
+
+/// The fixed count limit a wasmtime error names, if it is one.
+fn count_limit(text: &str) -> Option<String> {
+    let what = if text.contains("instance count too high")
+        || text.contains("instances") && text.contains("limit")
+    {
+        limits::MAX_INSTANCES
+    } else if text.contains("memory count too high")
+        || text.contains("memories") && text.contains("limit")
+    {
+        limits::MAX_MEMORIES
+    } else if text.contains("table count too high")
+        || text.contains("tables") && text.contains("limit")
+    {
+        limits::MAX_TABLES
+    } else if text.contains("resource table has no free keys") || text.contains("table is full") {
+        limits::MAX_RESOURCES
+    } else {
+        return None;
+    };
+    Some(format!(
+        "it creates more {} than the {} allowed",
+        what.unit, what.value
+    ))
+}
+
+/// The first line of a wasmtime trap, which names the trap kind.
 fn trap_message(e: &wasmtime::Error) -> String {
     if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
         return format!("wasm trap: {trap}");
     }
     let text = format!("{e:#}");
-    text.lines().next().unwrap_or("unknown failure").to_string()
+    let first = text.lines().next().unwrap_or("unknown failure");
+    crate::capability::log::cut(first, 1024)
 }

@@ -1,33 +1,38 @@
-//! The WebAssembly side: engine, module cache, limits, linker and the per-datasource guest pools.
+//! The WebAssembly side: engine, module cache, linker, budgets and the per-datasource guest pools.
 //!
 //! This is the only module that touches wasmtime; it speaks the handler's domain types.
 
+mod budget;
 mod convert;
 mod engine;
+mod exports;
 mod guest;
-mod limits;
+mod linker;
 mod module;
 mod state;
 
+pub(crate) use budget::Meter;
+pub use budget::{Busy, CountingAllocator, HostBudget, Usage, counting_installed};
 pub use guest::{GuestError, GuestPool, Streamer};
-pub use limits::ModuleLimits;
 pub use module::{CompiledModule, FileStamp, ModuleCache, ModuleDescription, ModuleError};
+pub(crate) use state::{GuestIdentity, HostState};
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
-use wasmtime::component::{HasSelf, Linker};
-
-use crate::capability::http::HttpPolicy;
 use crate::handler::DatasourceSettings;
-use state::HostState;
+use crate::policy::{HostLimits, ModulePolicy};
 
-/// Owns the engine and the compiled modules; creates guest pools for datasource instances.
+/// Owns the engine, the compiled modules and the process-wide budget; creates guest pools for
+/// datasource instances.
 #[derive(Debug, Clone)]
 pub struct Runtime {
     modules_dir: PathBuf,
     cache: ModuleCache,
-    limits: ModuleLimits,
+    limits: HostLimits,
+    budget: Arc<HostBudget>,
+    /// Every live pool, so idle stores can be dropped when the process budget runs short.
+    pools: Arc<Mutex<Vec<Weak<GuestPool>>>>,
 }
 
 /// Failure to set the runtime up at all (not per module).
@@ -36,22 +41,32 @@ pub struct Runtime {
 pub struct RuntimeInitError(String);
 
 impl Runtime {
-    pub fn new(modules_dir: PathBuf, limits: ModuleLimits) -> Result<Self, RuntimeInitError> {
+    pub fn new(modules_dir: PathBuf, limits: HostLimits) -> Result<Self, RuntimeInitError> {
         let engine = engine::new_engine().map_err(|e| RuntimeInitError(format!("{e:#}")))?;
-        let mut linker = Linker::<HostState>::new(&engine);
-        // Linked: WASI p2 (with a context that grants nothing, see HostState::new) because the
-        // Rust standard library imports it, and our own `log` interface.
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
-        // wasi:http/outgoing-handler and its types; every send goes through PolicyHooks.
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
-            .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
-        crate::bindings::Module::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| RuntimeInitError(format!("{e:#}")))?;
+        let linker = linker::new_linker(&engine).map_err(|e| RuntimeInitError(format!("{e:#}")))?;
+        let budget = Arc::new(HostBudget::new(&limits));
+        let pools: Arc<Mutex<Vec<Weak<GuestPool>>>> = Arc::default();
+        let weak_pools = Arc::downgrade(&pools);
+        budget.memory.set_evictor(Box::new(move || {
+            let Some(pools) = weak_pools.upgrade() else {
+                return;
+            };
+            let live: Vec<Arc<GuestPool>> = pools
+                .lock()
+                .expect("pool registry")
+                .iter()
+                .filter_map(Weak::upgrade)
+                .collect();
+            for pool in live {
+                pool.evict_idle();
+            }
+        }));
         Ok(Runtime {
             modules_dir,
-            cache: ModuleCache::new(engine, linker),
+            cache: ModuleCache::new(engine, linker, limits.clone()),
             limits,
+            budget,
+            pools,
         })
     }
 
@@ -59,8 +74,12 @@ impl Runtime {
         &self.modules_dir
     }
 
-    pub fn limits(&self) -> &ModuleLimits {
+    pub fn limits(&self) -> &HostLimits {
         &self.limits
+    }
+
+    pub fn budget(&self) -> &Arc<HostBudget> {
+        &self.budget
     }
 
     pub fn cache(&self) -> &ModuleCache {
@@ -88,32 +107,73 @@ impl Runtime {
         self.cache.load(name, &path).await
     }
 
-    /// Compiles every `.wasm` in the modules directory ahead of the first request, so Grafana's
-    /// calls do not wait for compilation.
+    /// Compiles every `.wasm` in the modules directory ahead of the first request, a few at a
+    /// time, so Grafana's calls do not wait for compilation.
     pub async fn precompile_all(&self) {
         let Ok(entries) = std::fs::read_dir(&self.modules_dir) else {
             tracing::warn!(dir = %self.modules_dir.display(), "modules directory is not readable");
             return;
         };
+        let mut tasks = tokio::task::JoinSet::new();
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "wasm")
-                && let Some(name) = path.file_stem().and_then(|s| s.to_str())
-                && let Err(e) = self.cache.load(name, &path).await
+                && let Some(name) = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .map(str::to_string)
             {
-                tracing::warn!(error = %e, "module failed to compile ahead of time");
+                let cache = self.cache.clone();
+                tasks.spawn(async move {
+                    if let Err(e) = cache.load(&name, &path).await {
+                        tracing::warn!(error = %e, "module failed to compile ahead of time");
+                    }
+                });
             }
         }
+        while tasks.join_next().await.is_some() {}
     }
 
-    /// Creates the guest side of a datasource instance.
+    /// The module's descriptor as editors use it (JSON), asked of a throwaway instance with no
+    /// settings; `None` for modules built for contract 0.2.
+    pub async fn descriptor(
+        &self,
+        module: &Arc<CompiledModule>,
+    ) -> Result<Option<serde_json::Value>, GuestError> {
+        if module.contract == crate::bindings::Contract::V0_2 {
+            return Ok(None);
+        }
+        let Some(d) = guest::describe(module, &self.budget).await? else {
+            return Ok(None);
+        };
+        crate::untrusted::descriptor_json(d)
+            .map(Some)
+            .map_err(|e| GuestError::InvalidOutput {
+                module: module.name().to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Creates the guest side of a datasource instance under `policy`.
     pub async fn instantiate(
         &self,
         module: Arc<CompiledModule>,
         settings: &DatasourceSettings,
-        limits: ModuleLimits,
-        http: HttpPolicy,
-    ) -> Result<GuestPool, GuestError> {
-        GuestPool::new(module, convert::settings(settings), limits, http).await
+        policy: &ModulePolicy,
+    ) -> Result<Arc<GuestPool>, GuestError> {
+        let pool = Arc::new(
+            GuestPool::new(
+                module,
+                convert::settings(settings),
+                &settings.secure_json_data,
+                policy,
+                self.budget.clone(),
+            )
+            .await?,
+        );
+        let mut pools = self.pools.lock().expect("pool registry");
+        pools.retain(|p| p.strong_count() > 0);
+        pools.push(Arc::downgrade(&pool));
+        Ok(pool)
     }
 }

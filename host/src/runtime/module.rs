@@ -1,16 +1,28 @@
 //! `.wasm` bytes → a compiled, linked, contract-checked module, cached per file version.
+//!
+//! Compilation is bounded: files larger than the host's cap are refused unread, each compile
+//! runs on a blocking thread under a deadline, at most `compile_concurrency` run at once, and
+//! each file has its own lock, so a huge module delays only the datasources that use it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
+use super::exports::ModulePre;
+use super::linker;
 use super::state::HostState;
-use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, ModulePre};
+use crate::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, Contract};
+use crate::policy::HostLimits;
+
+/// Until a module has been instantiated once, a new store reserves this much of the process
+/// budget before instantiating it.
+const DEFAULT_FOOTPRINT: usize = 4 << 20;
 
 /// Why a module could not be loaded.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -26,33 +38,52 @@ pub enum ModuleError {
     NotFound { name: String, path: PathBuf },
     #[error("cannot read module {path}: {reason}")]
     Read { path: PathBuf, reason: String },
+    /// Larger than the host compiles.
+    #[error(
+        "module {path} is {size_mib} MiB, larger than the {limit_mib} MiB this host compiles (max_module_mb in [plugin.quarry-wasm-datasource])"
+    )]
+    TooLarge {
+        path: PathBuf,
+        size_mib: u64,
+        limit_mib: u64,
+    },
     /// The bytes are not a WebAssembly component wasmtime accepts.
     #[error("cannot compile module {path}: {reason}")]
     Compile { path: PathBuf, reason: String },
-    /// Built against another version of the WIT contract.
+    /// Compiling took longer than the host allows.
     #[error(
-        "module {path} is built for {found}, but this host speaks {CONTRACT_PACKAGE}@{CONTRACT_VERSION}: rebuild it against a matching quarry-guest"
+        "module {path} did not compile within {seconds} s (compile_timeout_s in [plugin.quarry-wasm-datasource]); it is not retried until the file changes"
+    )]
+    CompileTimeout { path: PathBuf, seconds: u64 },
+    /// Built against a version of the WIT contract this host does not load.
+    #[error(
+        "module {path} is built for {found}, but this host speaks {CONTRACT_PACKAGE}@{CONTRACT_VERSION} (and loads 0.2 modules): rebuild it against a matching quarry-guest"
     )]
     ContractVersion { path: PathBuf, found: String },
     /// Does not export the datasource interface at all.
     #[error(
-        "module {path} does not export {CONTRACT_PACKAGE}/datasource (exports: {exports}); build it with quarry-guest's export! macro"
+        "module {path} does not export {CONTRACT_PACKAGE}/datasource (exports: {exports}); a Rust module needs crate-type = [\"cdylib\"] and quarry_guest::export!(YourType)"
     )]
     NoContract { path: PathBuf, exports: String },
-    /// Imports something the host does not provide.
-    #[error("module {path} needs an import this host does not grant: {reason}")]
+    /// Its exports do not match the contract it names.
+    #[error("module {path} does not match the contract it names: {reason}")]
     Link { path: PathBuf, reason: String },
 }
 
 /// A compiled module, ready to instantiate any number of times.
-#[derive(Clone)]
 pub struct CompiledModule {
     pub(crate) name: String,
     pub(crate) path: PathBuf,
-    pub(crate) pre: ModulePre<HostState>,
+    pub(crate) pre: ModulePre,
     stamp: FileStamp,
-    /// The contract version the module was built for.
-    pub contract: String,
+    /// The contract it was built for.
+    pub(crate) contract: Contract,
+    /// `quarry:datasource@<version>` as the module names it.
+    pub contract_name: String,
+    /// Size of the `.wasm` file, bytes.
+    pub size: u64,
+    /// Bytes a fresh store held after instantiation, the largest seen: what admission reserves.
+    footprint: AtomicUsize,
 }
 
 impl std::fmt::Debug for CompiledModule {
@@ -60,7 +91,7 @@ impl std::fmt::Debug for CompiledModule {
         f.debug_struct("CompiledModule")
             .field("name", &self.name)
             .field("path", &self.path)
-            .field("contract", &self.contract)
+            .field("contract", &self.contract_name)
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +108,14 @@ impl CompiledModule {
     /// Whether the file on disk still is the one this was compiled from.
     pub fn is_current(&self) -> bool {
         FileStamp::of(&self.path).is_ok_and(|s| s == self.stamp)
+    }
+
+    pub(crate) fn footprint(&self) -> usize {
+        self.footprint.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn observe_footprint(&self, bytes: usize) {
+        self.footprint.fetch_max(bytes, Ordering::Relaxed);
     }
 }
 
@@ -107,6 +146,10 @@ impl FileStamp {
             changed,
         })
     }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
 }
 
 /// Compiles each module file once and hands out the compiled form while the file is unchanged.
@@ -114,9 +157,14 @@ impl FileStamp {
 pub struct ModuleCache {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
+    limits: HostLimits,
     compiled: Arc<Mutex<HashMap<PathBuf, Arc<CompiledModule>>>>,
-    /// Serialises compilation so one file is never compiled twice at once.
-    compiling: Arc<tokio::sync::Mutex<()>>,
+    /// One lock per file, so one file is never compiled twice at once and other files wait
+    /// for nothing but a compile slot.
+    file_locks: Arc<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>>,
+    /// File versions that failed, not compiled again until the file changes.
+    failed: Arc<Mutex<HashMap<PathBuf, (FileStamp, ModuleError)>>>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for ModuleCache {
@@ -126,39 +174,104 @@ impl std::fmt::Debug for ModuleCache {
 }
 
 impl ModuleCache {
-    pub(crate) fn new(engine: Engine, linker: Linker<HostState>) -> Self {
+    pub(crate) fn new(engine: Engine, linker: Linker<HostState>, limits: HostLimits) -> Self {
         ModuleCache {
             engine,
             linker: Arc::new(linker),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                limits.compile_concurrency.max(1),
+            )),
+            limits,
             compiled: Arc::default(),
-            compiling: Arc::default(),
+            file_locks: Arc::default(),
+            failed: Arc::default(),
         }
     }
 
-    /// The compiled module for `path`, compiling it (off the async runtime) if the file is new
-    /// or changed since it was last compiled.
+    /// The compiled module for `path`, compiling it (on a blocking thread, under the compile
+    /// deadline) if the file is new or changed since it was last compiled.
     pub async fn load(&self, name: &str, path: &Path) -> Result<Arc<CompiledModule>, ModuleError> {
         if let Some(hit) = self.cached(path) {
             return Ok(hit);
         }
-        let _guard = self.compiling.lock().await;
+        let lock = self
+            .file_locks
+            .lock()
+            .expect("file locks")
+            .entry(path.to_path_buf())
+            .or_default()
+            .clone();
+        let _guard = lock.lock().await;
         if let Some(hit) = self.cached(path) {
             return Ok(hit);
         }
-        let this = self.clone();
-        let (name, path) = (name.to_string(), path.to_path_buf());
-        let compiled = tokio::task::spawn_blocking(move || this.compile(&name, &path))
+        let stamp = FileStamp::of(path).map_err(|e| missing_or_unreadable(name, path, e))?;
+        if let Some((failed_stamp, e)) = self.failed.lock().expect("failed").get(path)
+            && *failed_stamp == stamp
+        {
+            return Err(e.clone());
+        }
+        let result = self.compile_bounded(name, path, stamp).await;
+        match &result {
+            Ok(m) => {
+                self.failed.lock().expect("failed").remove(path);
+                self.compiled
+                    .lock()
+                    .expect("module cache lock")
+                    .insert(path.to_path_buf(), m.clone());
+            }
+            Err(e) => {
+                self.failed
+                    .lock()
+                    .expect("failed")
+                    .insert(path.to_path_buf(), (stamp, e.clone()));
+            }
+        }
+        result
+    }
+
+    async fn compile_bounded(
+        &self,
+        name: &str,
+        path: &Path,
+        stamp: FileStamp,
+    ) -> Result<Arc<CompiledModule>, ModuleError> {
+        if stamp.len > self.limits.max_module_bytes {
+            return Err(ModuleError::TooLarge {
+                path: path.to_path_buf(),
+                size_mib: stamp.len.div_ceil(1 << 20),
+                limit_mib: self.limits.max_module_bytes >> 20,
+            });
+        }
+        let deadline = Instant::now() + self.limits.compile_timeout;
+        let timeout = || ModuleError::CompileTimeout {
+            path: path.to_path_buf(),
+            seconds: self.limits.compile_timeout.as_secs(),
+        };
+        let permit = tokio::time::timeout_at(deadline.into(), self.slots.clone().acquire_owned())
             .await
-            .map_err(|e| ModuleError::Compile {
-                path: PathBuf::new(),
-                reason: format!("compiler task failed: {e}"),
-            })??;
-        let compiled = Arc::new(compiled);
-        self.compiled
-            .lock()
-            .expect("module cache lock")
-            .insert(compiled.path.clone(), compiled.clone());
-        Ok(compiled)
+            .map_err(|_| timeout())?
+            .expect("compile slots are never closed");
+        let this = self.clone();
+        let (name_owned, path_owned) = (name.to_string(), path.to_path_buf());
+        // The slot is held by the compiling thread: a compile past its deadline cannot be
+        // stopped, but it keeps its slot until it ends, so compiles never pile up.
+        let task = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            this.compile_stamped(&name_owned, &path_owned, stamp)
+        });
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left.max(Duration::from_millis(1)), task).await {
+            Err(_) => {
+                tracing::error!(module = name, path = %path.display(), "module compile exceeded its deadline");
+                Err(timeout())
+            }
+            Ok(Err(e)) => Err(ModuleError::Compile {
+                path: path.to_path_buf(),
+                reason: format!("the compiler failed: {e}"),
+            }),
+            Ok(Ok(r)) => r.map(Arc::new),
+        }
     }
 
     fn cached(&self, path: &Path) -> Option<Arc<CompiledModule>> {
@@ -166,33 +279,48 @@ impl ModuleCache {
         map.get(path).filter(|m| m.is_current()).cloned()
     }
 
-    /// Compiles synchronously; used by `load` and by tools that have no cache to share.
+    /// Compiles synchronously, without the cache's bounds; for tools that have no cache to share.
     pub fn compile(&self, name: &str, path: &Path) -> Result<CompiledModule, ModuleError> {
         let stamp = FileStamp::of(path).map_err(|e| missing_or_unreadable(name, path, e))?;
+        self.compile_stamped(name, path, stamp)
+    }
+
+    fn compile_stamped(
+        &self,
+        name: &str,
+        path: &Path,
+        stamp: FileStamp,
+    ) -> Result<CompiledModule, ModuleError> {
+        let started = Instant::now();
         let bytes = std::fs::read(path).map_err(|e| missing_or_unreadable(name, path, e))?;
         let component = Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
             path: path.to_path_buf(),
             reason: describe_compile_error(&e, &bytes),
         })?;
-        let contract = check_contract(&self.engine, &component, path)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| ModuleError::Link {
-                path: path.to_path_buf(),
-                reason: format!("{e:#}"),
-            })?;
-        let pre = ModulePre::new(pre).map_err(|e| ModuleError::Link {
+        let (contract, contract_name) = check_contract(&self.engine, &component, path)?;
+        let link_err = |e: wasmtime::Error| ModuleError::Link {
             path: path.to_path_buf(),
             reason: format!("{e:#}"),
-        })?;
-        tracing::info!(module = name, path = %path.display(), contract = %contract, "compiled module");
+        };
+        let linker = linker::stub_unknown_imports(&self.linker, &component).map_err(link_err)?;
+        let pre = linker.instantiate_pre(&component).map_err(link_err)?;
+        let pre = ModulePre::new(contract, pre).map_err(link_err)?;
+        tracing::info!(
+            module = name,
+            path = %path.display(),
+            contract = %contract_name,
+            compile_ms = started.elapsed().as_millis() as u64,
+            "compiled module"
+        );
         Ok(CompiledModule {
             name: name.to_string(),
             path: path.to_path_buf(),
             pre,
             stamp,
             contract,
+            contract_name,
+            size: bytes.len() as u64,
+            footprint: AtomicUsize::new(DEFAULT_FOOTPRINT),
         })
     }
 
@@ -213,7 +341,7 @@ impl ModuleCache {
                 .imports(&self.engine)
                 .map(|(n, _)| n.to_string())
                 .collect(),
-            contract: check_contract(&self.engine, &component, path),
+            contract: check_contract(&self.engine, &component, path).map(|(_, name)| name),
         })
     }
 }
@@ -252,12 +380,13 @@ fn describe_compile_error(e: &wasmtime::Error, bytes: &[u8]) -> String {
     format!("{e:#}")
 }
 
-/// Finds the `quarry:datasource/datasource@X` export and checks X against ours.
+/// Finds the `quarry:datasource/datasource@X` export and checks X against the versions the host
+/// loads.
 fn check_contract(
     engine: &Engine,
     component: &Component,
     path: &Path,
-) -> Result<String, ModuleError> {
+) -> Result<(Contract, String), ModuleError> {
     let ty = component.component_type();
     let prefix = format!("{CONTRACT_PACKAGE}/datasource@");
     let mut names = Vec::new();
@@ -266,13 +395,13 @@ fn check_contract(
             (name.strip_prefix(&prefix), &item.ty)
         {
             let found = format!("{CONTRACT_PACKAGE}@{version}");
-            if compatible(version, CONTRACT_VERSION) {
-                return Ok(found);
-            }
-            return Err(ModuleError::ContractVersion {
-                path: path.to_path_buf(),
-                found,
-            });
+            return match Contract::from_version(version) {
+                Some(c) => Ok((c, found)),
+                None => Err(ModuleError::ContractVersion {
+                    path: path.to_path_buf(),
+                    found,
+                }),
+            };
         }
         names.push(name.to_string());
     }
@@ -284,38 +413,4 @@ fn check_contract(
             names.join(", ")
         },
     })
-}
-
-/// Semver compatibility: same major, or for 0.x the same minor.
-fn compatible(found: &str, ours: &str) -> bool {
-    fn parts(v: &str) -> Option<(u64, u64)> {
-        let mut it = v.split('.');
-        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-    }
-    match (parts(found), parts(ours)) {
-        (Some((0, a)), Some((0, b))) => a == b,
-        (Some((a, _)), Some((b, _))) => a == b,
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::compatible;
-
-    #[test]
-    fn contract_versions_follow_semver() {
-        let table = [
-            ("0.1.0", "0.1.0", true),
-            ("0.1.3", "0.1.0", true),
-            ("0.2.0", "0.1.0", false),
-            ("1.0.0", "0.1.0", false),
-            ("1.4.0", "1.0.0", true),
-            ("2.0.0", "1.0.0", false),
-            ("garbage", "0.1.0", false),
-        ];
-        for (found, ours, want) in table {
-            assert_eq!(compatible(found, ours), want, "{found} vs {ours}");
-        }
-    }
 }

@@ -115,8 +115,8 @@ fn health_stream_and_inspect() {
     let out = quarry(&["inspect", "--module", &m]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("contract: quarry:datasource@0.2.0")
-            && text.contains("quarry:datasource/datasource@0.2.0"),
+        text.contains("contract: quarry:datasource@0.3.0")
+            && text.contains("quarry:datasource/datasource@0.3.0"),
         "{text}"
     );
 }

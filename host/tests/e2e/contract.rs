@@ -42,7 +42,7 @@ async fn a_module_built_for_another_contract_version_is_refused() {
     let mut bytes = std::fs::read(built_modules().join("synthetic.wasm")).unwrap();
     // Same-length rewrite of the contract version everywhere it is named.
     let (from, to) = (
-        b"quarry:datasource/datasource@0.2.0",
+        b"quarry:datasource/datasource@0.3.0",
         b"quarry:datasource/datasource@0.9.0",
     );
     let mut replaced = 0;
@@ -62,7 +62,7 @@ async fn a_module_built_for_another_contract_version_is_refused() {
     assert!(
         h.message.contains("built for quarry:datasource@0.9.0")
             && h.message
-                .contains("this host speaks quarry:datasource@0.2.0"),
+                .contains("this host speaks quarry:datasource@0.3.0"),
         "{}",
         h.message
     );

@@ -97,7 +97,8 @@ async fn memory_bomb_hits_the_memory_limit() {
     let p = Plugin::start().await;
     let r = attack(&p, "memory_bomb").await;
     assert!(
-        r.error.contains("exceeded its memory limit of 64 MiB"),
+        r.error.contains("exceeded its memory budget of 64.0 MiB")
+            && r.error.contains("jsonData.memoryLimitMb"),
         "{}",
         r.error
     );

@@ -1,0 +1,224 @@
+//! The process-wide budgets an operator sets for the whole plugin, in `grafana.ini`:
+//!
+//! ```ini
+//! [plugin.quarry-wasm-datasource]
+//! memory_budget_mb = 2048
+//! ```
+//!
+//! Grafana passes each key of that section to the plugin as `GF_PLUGIN_<KEY>`; `QUARRY_<KEY>` is
+//! read too, for the CLI and for running the plugin by hand.
+
+use std::time::Duration;
+
+/// A process-wide setting: its `grafana.ini` key, what it bounds and its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostSetting {
+    /// The key in `[plugin.quarry-wasm-datasource]`.
+    pub key: &'static str,
+    pub what: &'static str,
+    /// The default, in `unit`s; `0` for the memory budget means "derived from the machine".
+    pub default: u64,
+    pub unit: &'static str,
+}
+
+pub const MEMORY_BUDGET_MB: HostSetting = HostSetting {
+    key: "memory_budget_mb",
+    what: "memory all module calls and idle module instances of the process may hold together; calls wait for room, then fail as \"host busy\" (default: half the machine's or container's memory, at most 8192)",
+    default: 0,
+    unit: "MiB",
+};
+pub const MAX_CONCURRENT_CALLS: HostSetting = HostSetting {
+    key: "max_concurrent_calls",
+    what: "module calls of all datasources running at once (stream ticks included); more wait within their deadline, then fail as \"host busy\"",
+    default: 64,
+    unit: "calls",
+};
+pub const MAX_STREAMS: HostSetting = HostSetting {
+    key: "max_streams",
+    what: "streams of all datasources running at once; more are refused",
+    default: 2000,
+    unit: "streams",
+};
+pub const MAX_MODULE_MB: HostSetting = HostSetting {
+    key: "max_module_mb",
+    what: "size of a .wasm file the host will compile",
+    default: 100,
+    unit: "MiB",
+};
+pub const COMPILE_TIMEOUT_S: HostSetting = HostSetting {
+    key: "compile_timeout_s",
+    what: "time one module may take to compile; a module that takes longer is refused until its file changes",
+    default: 120,
+    unit: "s",
+};
+pub const COMPILE_CONCURRENCY: HostSetting = HostSetting {
+    key: "compile_concurrency",
+    what: "modules compiled at once (each compile is per file: a slow module delays only its own datasources)",
+    default: 2,
+    unit: "compiles",
+};
+
+/// Every process-wide setting, in the order the README lists them.
+pub const HOST_SETTINGS: &[HostSetting] = &[
+    MEMORY_BUDGET_MB,
+    MAX_CONCURRENT_CALLS,
+    MAX_STREAMS,
+    MAX_MODULE_MB,
+    COMPILE_TIMEOUT_S,
+    COMPILE_CONCURRENCY,
+];
+
+/// The process-wide limits.
+///
+/// # Default
+/// See [`HOST_SETTINGS`]; [`HostLimits::from_env`] reads the operator's values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLimits {
+    pub memory_budget_bytes: usize,
+    pub max_concurrent_calls: usize,
+    pub max_streams: usize,
+    pub max_module_bytes: u64,
+    pub compile_timeout: Duration,
+    pub compile_concurrency: usize,
+}
+
+impl Default for HostLimits {
+    fn default() -> Self {
+        HostLimits {
+            memory_budget_bytes: (default_memory_budget_mb() as usize) << 20,
+            max_concurrent_calls: MAX_CONCURRENT_CALLS.default as usize,
+            max_streams: MAX_STREAMS.default as usize,
+            max_module_bytes: MAX_MODULE_MB.default << 20,
+            compile_timeout: Duration::from_secs(COMPILE_TIMEOUT_S.default),
+            compile_concurrency: COMPILE_CONCURRENCY.default as usize,
+        }
+    }
+}
+
+/// Why a process-wide setting is unusable; the plugin refuses to start rather than guess.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}={value:?}: {key} must be a whole number of {unit} greater than 0")]
+pub struct HostSettingError {
+    pub var: String,
+    pub value: String,
+    pub key: &'static str,
+    pub unit: &'static str,
+}
+
+impl HostLimits {
+    /// Reads `GF_PLUGIN_<KEY>` (or `QUARRY_<KEY>`) for every setting through `lookup`.
+    ///
+    /// # Errors
+    /// A set variable that is not a positive whole number.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, HostSettingError> {
+        let read = |s: &HostSetting| -> Result<Option<u64>, HostSettingError> {
+            for prefix in ["GF_PLUGIN_", "QUARRY_"] {
+                let var = format!("{prefix}{}", s.key.to_ascii_uppercase());
+                if let Some(value) = lookup(&var).filter(|v| !v.trim().is_empty()) {
+                    return match value.trim().parse::<u64>() {
+                        Ok(n) if n > 0 => Ok(Some(n)),
+                        _ => Err(HostSettingError {
+                            var,
+                            value,
+                            key: s.key,
+                            unit: s.unit,
+                        }),
+                    };
+                }
+            }
+            Ok(None)
+        };
+        let mut l = HostLimits::default();
+        if let Some(mb) = read(&MEMORY_BUDGET_MB)? {
+            l.memory_budget_bytes = (mb as usize) << 20;
+        }
+        if let Some(n) = read(&MAX_CONCURRENT_CALLS)? {
+            l.max_concurrent_calls = n as usize;
+        }
+        if let Some(n) = read(&MAX_STREAMS)? {
+            l.max_streams = n as usize;
+        }
+        if let Some(mb) = read(&MAX_MODULE_MB)? {
+            l.max_module_bytes = mb << 20;
+        }
+        if let Some(s) = read(&COMPILE_TIMEOUT_S)? {
+            l.compile_timeout = Duration::from_secs(s);
+        }
+        if let Some(n) = read(&COMPILE_CONCURRENCY)? {
+            l.compile_concurrency = n as usize;
+        }
+        Ok(l)
+    }
+
+    /// [`from_lookup`](Self::from_lookup) over the process environment.
+    ///
+    /// # Errors
+    /// As [`from_lookup`](Self::from_lookup).
+    pub fn from_env() -> Result<Self, HostSettingError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// Half of the memory this process may use: the container's limit (cgroup v2 or v1) when there is
+/// one, else the machine's; between 256 MiB and 8 GiB.
+fn default_memory_budget_mb() -> u64 {
+    let total = cgroup_limit().or_else(mem_total).unwrap_or(4 << 30);
+    ((total / 2) >> 20).clamp(256, 8192)
+}
+
+fn cgroup_limit() -> Option<u64> {
+    for path in [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(n) = text.trim().parse::<u64>()
+            // cgroup v1 reports "no limit" as a huge number.
+            && n < (1 << 50)
+        {
+            return Some(n);
+        }
+    }
+    None
+}
+
+fn mem_total() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib << 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_come_from_grafana_ini_keys() {
+        let env = [
+            ("GF_PLUGIN_MEMORY_BUDGET_MB", "300"),
+            ("QUARRY_MAX_CONCURRENT_CALLS", "5"),
+            ("GF_PLUGIN_COMPILE_TIMEOUT_S", " 7 "),
+        ];
+        let l = HostLimits::from_lookup(|k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap();
+        assert_eq!(l.memory_budget_bytes, 300 << 20);
+        assert_eq!(l.max_concurrent_calls, 5);
+        assert_eq!(l.compile_timeout, Duration::from_secs(7));
+        assert_eq!(l.max_streams, MAX_STREAMS.default as usize);
+        let err =
+            HostLimits::from_lookup(|k| (k == "GF_PLUGIN_MAX_STREAMS").then(|| "many".into()))
+                .unwrap_err();
+        assert!(err.to_string().contains("GF_PLUGIN_MAX_STREAMS"), "{err}");
+    }
+
+    #[test]
+    fn the_default_budget_is_bounded() {
+        let mb = default_memory_budget_mb();
+        assert!((256..=8192).contains(&mb), "{mb}");
+    }
+}
