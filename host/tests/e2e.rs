@@ -7,11 +7,13 @@
 mod e2e {
     mod cli;
     mod contract;
+    mod crafted;
     mod fake_api;
     pub mod harness;
     mod hostile;
     mod http_api;
     mod lifecycle;
     mod query_data;
+    mod secrets;
     mod services;
 }

@@ -388,12 +388,18 @@ impl GuestPool {
     ) -> Result<T, GuestError> {
         let value = match result {
             Ok(v) => v,
-            Err(e) => return Err(self.classify(&guest.store, mark, e)),
+            Err(e) => {
+                let err = self.classify(&guest.store, mark, e);
+                release(guest);
+                return Err(err);
+            }
         };
         let data = guest.store.data_mut();
         // Lifting the results happened after the last transition: check once more.
         if !data.budget.admit(0) {
-            return Err(self.exceeded(&guest.store));
+            let err = self.exceeded(&guest.store);
+            release(guest);
+            return Err(err);
         }
         data.deadline = None;
         data.budget.settle();
@@ -403,6 +409,8 @@ impl GuestPool {
             && data.stderr_has_room();
         if reusable {
             keep(guest);
+        } else {
+            release(guest);
         }
         Ok(value)
     }
@@ -567,6 +575,27 @@ impl Streamer {
         let slot = &mut self.guest;
         pool.conclude(guest, mark, result, |g| *slot = Some(g))?
             .map_err(|e| GuestError::Module(untrusted::module_error(e)))
+    }
+}
+
+/// Host-side bytes above which dropping a store also hands freed heap pages back to the system.
+const TRIM_ABOVE: usize = 8 << 20;
+
+/// Drops a failed store. When the host held much for it, the allocator's freed pages go back to
+/// the system too, so an attack leaves no lasting resident memory.
+fn release(guest: Guest) {
+    let held = guest.store.data().budget.usage().host;
+    drop(guest);
+    if held > TRIM_ABOVE {
+        trim_heap();
+    }
+}
+
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -165,6 +165,43 @@ impl Plugin {
             .into_inner()
     }
 
+    /// The plugin process's id.
+    pub fn pid(&self) -> u32 {
+        self.process.pid().expect("the plugin is running")
+    }
+
+    /// The plugin process's resident memory, bytes (Linux: `VmRSS` of `/proc/<pid>/status`).
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the plugin process is alive");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("VmRSS in /proc/<pid>/status");
+        kib << 10
+    }
+
+    /// A sibling datasource's query, answered correctly: random walk frames from `synthetic`.
+    pub async fn sibling_query(&self, uid: &str) {
+        let resp = self
+            .query(
+                synthetic_ctx(uid),
+                vec![query(
+                    "S",
+                    serde_json::json!({"scenario": "random_walk", "seriesCount": 2}),
+                    0,
+                    60_000,
+                    1000,
+                )],
+            )
+            .await;
+        let frames = frames(&resp["S"]);
+        assert_eq!(frames.len(), 2, "the sibling datasource answers in full");
+        assert_eq!(frames[0].fields[0].values.len(), 61);
+    }
+
     /// The plugin's stderr so far, for asserting on its logs.
     pub fn logs(&self) -> Vec<serde_json::Value> {
         self.process
