@@ -13,6 +13,7 @@ mod e2e {
     mod hostile;
     mod http_api;
     mod lifecycle;
+    mod limits;
     mod query_data;
     mod secrets;
     mod services;

@@ -431,19 +431,17 @@ impl Frame {
             // An enum with names must index them; one without shows its raw numbers.
             if let Column::Enum(indices) = &field.values
                 && let Some(names) = json_rules::enum_names(field.config.as_ref())
-            {
-                if let Some((row, &index)) = indices
+                && let Some((row, &index)) = indices
                     .iter()
                     .enumerate()
                     .find(|(row, i)| usize::from(**i) >= names && !field.is_null(*row))
-                {
-                    return Err(FrameError::EnumIndexOutOfRange {
-                        field: name(),
-                        row,
-                        index,
-                        names,
-                    });
-                }
+            {
+                return Err(FrameError::EnumIndexOutOfRange {
+                    field: name(),
+                    row,
+                    index,
+                    names,
+                });
             }
             bytes += field.values.byte_size();
 

@@ -17,14 +17,34 @@ pub(crate) struct StreamService(pub(crate) Arc<Dispatcher>);
 type PacketStream = Pin<Box<dyn Stream<Item = Result<pb::StreamPacket, Status>> + Send>>;
 
 /// A stream failure as a gRPC status; Grafana logs it and restarts the stream with backoff.
+///
+/// The message travels in an HTTP/2 trailer (`grpc-message`), where peers cap the header list
+/// (often at 16 KiB) and may drop or refuse more, so it is cut to [`MAX_STATUS_MESSAGE`].
 fn status(e: QueryError) -> Status {
+    let message = cut_message(e.message);
     match e.status {
-        404 => Status::not_found(e.message),
-        403 => Status::permission_denied(e.message),
-        400 => Status::invalid_argument(e.message),
-        429 | 503 => Status::resource_exhausted(e.message),
-        _ => Status::internal(e.message),
+        404 => Status::not_found(message),
+        403 => Status::permission_denied(message),
+        400 => Status::invalid_argument(message),
+        429 | 503 => Status::resource_exhausted(message),
+        _ => Status::internal(message),
     }
+}
+
+/// Bytes of a gRPC status message.
+const MAX_STATUS_MESSAGE: usize = 4 << 10;
+
+fn cut_message(mut message: String) -> String {
+    if message.len() > MAX_STATUS_MESSAGE {
+        let mut end = MAX_STATUS_MESSAGE - 32;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let total = message.len();
+        message.truncate(end);
+        message.push_str(&format!("… ({total} bytes in all)"));
+    }
+    message
 }
 
 #[tonic::async_trait]

@@ -53,7 +53,7 @@ pub const COMPILE_TIMEOUT_S: HostSetting = HostSetting {
 };
 pub const COMPILE_CONCURRENCY: HostSetting = HostSetting {
     key: "compile_concurrency",
-    what: "modules compiled at once (each compile is per file: a slow module delays only its own datasources)",
+    what: "modules compiled at once, one core each (each compile is per file: a slow module delays only its own datasources)",
     default: 2,
     unit: "compiles",
 };

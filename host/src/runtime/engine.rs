@@ -17,6 +17,9 @@ pub(crate) fn new_engine() -> wasmtime::Result<Engine> {
     // Copy-on-write initial memory makes per-call instantiation cheap.
     config.memory_init_cow(true);
     config.cranelift_opt_level(OptLevel::Speed);
+    // One core per compile: modules compile side by side in `compile_concurrency` slots, so a
+    // huge module takes one core for as long as it needs and never all of them.
+    config.parallel_compilation(false);
     let engine = Engine::new(&config)?;
     start_epoch_ticker(&engine);
     Ok(engine)

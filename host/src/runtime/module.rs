@@ -147,7 +147,8 @@ impl FileStamp {
         })
     }
 
-    pub fn len(&self) -> u64 {
+    /// The file's size, bytes.
+    pub fn size(&self) -> u64 {
         self.len
     }
 }
@@ -243,15 +244,19 @@ impl ModuleCache {
                 limit_mib: self.limits.max_module_bytes >> 20,
             });
         }
-        let deadline = Instant::now() + self.limits.compile_timeout;
         let timeout = || ModuleError::CompileTimeout {
             path: path.to_path_buf(),
             seconds: self.limits.compile_timeout.as_secs(),
         };
-        let permit = tokio::time::timeout_at(deadline.into(), self.slots.clone().acquire_owned())
+        // Waiting for a slot is queueing, not this module's compile time: the deadline starts
+        // when the compile does.
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|_| timeout())?
             .expect("compile slots are never closed");
+        let deadline = Instant::now() + self.limits.compile_timeout;
         let this = self.clone();
         let (name_owned, path_owned) = (name.to_string(), path.to_path_buf());
         // The slot is held by the compiling thread: a compile past its deadline cannot be

@@ -108,3 +108,49 @@ pub fn tables(count: u32, elements: u64) -> Module {
 pub fn empty() -> Module {
     Module::new()
 }
+
+/// A core module with `count` small functions, each exported so none can be dropped: slow to
+/// compile, harmless to run.
+pub fn many_functions(count: u32) -> Module {
+    let mut types = TypeSection::new();
+    types
+        .ty()
+        .function([wasm_encoder::ValType::I32], [wasm_encoder::ValType::I32]);
+    let mut functions = FunctionSection::new();
+    let mut exports = wasm_encoder::ExportSection::new();
+    let mut code = CodeSection::new();
+    for i in 0..count {
+        functions.function(0);
+        exports.export(&format!("f{i}"), wasm_encoder::ExportKind::Func, i);
+        let mut body = Function::new([]);
+        for k in 0..8 {
+            body.instruction(&Instruction::LocalGet(0));
+            body.instruction(&Instruction::I32Const(k + i as i32));
+            body.instruction(&Instruction::I32Mul);
+            body.instruction(&Instruction::LocalSet(0));
+        }
+        body.instruction(&Instruction::LocalGet(0));
+        body.instruction(&Instruction::End);
+        code.function(&body);
+    }
+    let mut module = Module::new();
+    module
+        .section(&types)
+        .section(&functions)
+        .section(&exports)
+        .section(&code);
+    module
+}
+
+/// `component` padded with a custom section of `bytes` bytes.
+pub fn padded(component: &[u8], bytes: usize) -> Vec<u8> {
+    let mut extra = wasm_encoder::Component::new();
+    extra.section(&wasm_encoder::CustomSection {
+        name: "padding".into(),
+        data: vec![0u8; bytes].into(),
+    });
+    let encoded = extra.finish();
+    let mut out = component.to_vec();
+    out.extend_from_slice(&encoded[8..]);
+    out
+}

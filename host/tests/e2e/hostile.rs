@@ -263,7 +263,7 @@ async fn log_floods_are_capped_and_nested_under_guest() {
     for attack in ["log_flood", "log_fields"] {
         let resp = p
             .query(
-                hostile_ctx_mem(&format!("flood-{attack}"), 64),
+                hostile_ctx_with(&format!("flood-{attack}"), 64, 20_000),
                 vec![query("A", json!({ "attack": attack }), 0, 1000, 1000)],
             )
             .await;
