@@ -5,6 +5,7 @@
 mod bench;
 mod build;
 mod dist;
+mod soak;
 mod test;
 mod util;
 mod wit;
@@ -24,6 +25,8 @@ tasks:
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
                   Go reference plugin side by side (release build)
   lint            cargo fmt --check and clippy -D warnings
+  soak [rounds]   good and hostile calls from several datasources for a fixed number of rounds:
+                  reports good-call failures (must be 0) and the plugin's peak RSS
   wit-deps        refresh wit/deps (the WASI WIT packages) from the wasmtime-wasi-http crate
 ";
 
@@ -46,6 +49,7 @@ fn try_main() -> anyhow::Result<()> {
         Some("lint") => test::lint(),
         Some("bench") => bench::bench(),
         Some("wit-deps") => wit::update(),
+        Some("soak") => soak::soak(rest),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

@@ -167,3 +167,80 @@ mod tests {
         assert_eq!(empty.len(), 1, "always at least one message");
     }
 }
+
+/// Property tests: whatever bytes arrive as a request, decoding and conversion never panic,
+/// and what a well-formed request carries reaches the handler unchanged.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::policy::ModulePolicy;
+    use proptest::prelude::*;
+    use prost::Message as _;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            if let Ok(req) = pb::QueryDataRequest::decode(bytes.as_slice()) {
+                let ctx = plugin_context(req.plugin_context);
+                if let Some(settings) = &ctx.datasource {
+                    let _ = ModulePolicy::from_settings(settings);
+                }
+                for q in req.queries {
+                    let _ = data_query(q);
+                }
+            }
+            if let Ok(req) = pb::CallResourceRequest::decode(bytes.as_slice()) {
+                let _ = resource_request(req);
+            }
+        }
+
+        #[test]
+        fn requests_reach_the_handler_unchanged(
+            ref_ids in proptest::collection::vec(".{0,40}", 0..8),
+            json in proptest::collection::vec(any::<u8>(), 0..256),
+            json_data in ".{0,200}",
+            secret in ".{0,40}",
+            from in any::<i64>(),
+            to in any::<i64>(),
+        ) {
+            let req = pb::QueryDataRequest {
+                plugin_context: Some(pb::PluginContext {
+                    org_id: 3,
+                    data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
+                        uid: "u".into(),
+                        json_data: json_data.clone().into_bytes(),
+                        decrypted_secure_json_data: [("k".to_string(), secret.clone())].into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                queries: ref_ids
+                    .iter()
+                    .map(|r| pb::DataQuery {
+                        ref_id: r.clone(),
+                        json: json.clone(),
+                        time_range: Some(pb::TimeRange { from_epoch_ms: from, to_epoch_ms: to }),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let decoded = pb::QueryDataRequest::decode(req.encode_to_vec().as_slice()).unwrap();
+            let ctx = plugin_context(decoded.plugin_context);
+            let ds = ctx.datasource.unwrap();
+            prop_assert_eq!(&ds.json_data, &json_data);
+            prop_assert_eq!(ds.secure_json_data.get("k"), Some(&secret));
+            // Whatever jsonData holds, the policy answers or names the key it refuses.
+            if let Err(e) = ModulePolicy::from_settings(&ds) {
+                prop_assert!(e.to_string().starts_with("jsonData"));
+            }
+            let queries: Vec<_> = decoded.queries.into_iter().map(data_query).collect();
+            prop_assert_eq!(queries.len(), ref_ids.len());
+            for (q, r) in queries.iter().zip(&ref_ids) {
+                prop_assert_eq!(&q.ref_id, r);
+                prop_assert_eq!(&q.json, &json);
+                prop_assert_eq!((q.from_ms, q.to_ms), (from, to));
+            }
+        }
+    }
+}

@@ -13,6 +13,8 @@
 //! never stalls the async workers other datasources' calls run on.
 
 mod descriptor;
+#[cfg(test)]
+mod properties;
 mod resource;
 
 pub(crate) use descriptor::descriptor_json;

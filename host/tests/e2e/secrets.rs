@@ -186,3 +186,44 @@ async fn names_that_resolve_to_special_addresses_are_refused() {
         .await;
     assert!(ok["F"].error.is_empty(), "{}", ok["F"].error);
 }
+
+#[tokio::test]
+async fn requests_in_flight_are_capped_per_call() {
+    let api = FakeApi::start(TOKEN, Health::Ok, None).await;
+    let p = Plugin::start().await;
+    let settings = ctx_with_secrets(
+        "in-flight",
+        json!({"module": "hostile", "endpoint": api.url(), "maxConnections": 3}),
+        &[],
+    );
+    let resp = p
+        .query(
+            settings,
+            vec![query(
+                "P",
+                json!({"attack": "parallel_fetch", "url": format!("{}/health", api.url()), "n": 12}),
+                0,
+                1000,
+                1000,
+            )],
+        )
+        .await;
+    let frames = frames(&resp["P"]);
+    let quarry_frame::Column::String(outcomes) = &frames[0].fields[0].values else {
+        panic!("strings");
+    };
+    let refused = outcomes
+        .iter()
+        .filter(|o| o.contains("HTTP requests in flight (jsonData.maxConnections)"))
+        .count();
+    let answered = outcomes.iter().filter(|o| o.starts_with("status")).count();
+    assert!(answered >= 3, "{outcomes:?}");
+    assert!(
+        refused >= 1,
+        "more than 3 at once are refused: {outcomes:?}"
+    );
+    assert!(
+        api.seen().len() <= 12 - refused,
+        "refused requests never left the host"
+    );
+}

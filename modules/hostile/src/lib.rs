@@ -19,6 +19,7 @@ mod memory_bomb;
 mod meta_bomb;
 mod ok;
 mod panic;
+mod parallel_fetch;
 mod read_secrets;
 mod too_many_frames;
 mod trap;
@@ -40,6 +41,9 @@ struct Model {
     /// The URL of the `fetch` attack.
     #[serde(default)]
     url: Option<String>,
+    /// Requests the `parallel_fetch` attack starts at once.
+    #[serde(default)]
+    n: usize,
     /// MiB the `hold_memory` attack holds.
     #[serde(default)]
     mb: usize,
@@ -99,6 +103,12 @@ impl Datasource for Hostile {
                 fetch::frames(&url)
             }
             "read_secrets" => Ok(read_secrets::frames(&self.secrets)),
+            "parallel_fetch" => {
+                let url = model.url.ok_or_else(|| {
+                    Error::bad_request("the parallel_fetch attack needs a \"url\"")
+                })?;
+                parallel_fetch::frames(&url, model.n)
+            }
             other => Err(Error::bad_request(format!("unknown attack \"{other}\""))),
         }
     }
