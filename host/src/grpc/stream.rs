@@ -32,7 +32,7 @@ fn status(e: QueryError) -> Status {
 }
 
 /// Bytes of a gRPC status message.
-const MAX_STATUS_MESSAGE: usize = 4 << 10;
+const MAX_STATUS_MESSAGE: usize = crate::policy::limits::MAX_STATUS_MESSAGE_BYTES.value as usize;
 
 fn cut_message(mut message: String) -> String {
     if message.len() > MAX_STATUS_MESSAGE {

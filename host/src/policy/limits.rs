@@ -188,6 +188,37 @@ pub const MAX_RESOURCE_BODY_BYTES: Fixed = Fixed {
     unit: "bytes",
 };
 
+/// Bytes one `wasi:http` header map may hold.
+pub const MAX_HTTP_FIELDS_BYTES: Fixed = Fixed {
+    what: "bytes of one wasi:http header map a module builds",
+    value: 64 << 10,
+    unit: "bytes",
+};
+/// Bytes of a module's stderr the host keeps (quoted in crash messages).
+pub const STDERR_BYTES: Fixed = Fixed {
+    what: "bytes of a module's stderr kept per instance (the last 2 KiB are quoted when it crashes)",
+    value: 64 << 10,
+    unit: "bytes",
+};
+/// A store is kept for the next call only below this size.
+pub const IDLE_STORE_BYTES: Fixed = Fixed {
+    what: "memories and tables of an instance kept idle for the next call (larger ones are dropped)",
+    value: 32 << 20,
+    unit: "bytes",
+};
+/// Bytes of a gRPC status message (a stream's error) sent to Grafana.
+pub const MAX_STATUS_MESSAGE_BYTES: Fixed = Fixed {
+    what: "bytes of a stream's error as Grafana receives it (a gRPC status message)",
+    value: 4 << 10,
+    unit: "bytes",
+};
+/// Settings or query properties one descriptor may list.
+pub const MAX_DESCRIPTOR_FIELDS: Fixed = Fixed {
+    what: "settings, and query properties, one module descriptor lists",
+    value: 200,
+    unit: "fields",
+};
+
 /// Every limit no datasource can change, in the order the README lists them.
 pub const FIXED_LIMITS: &[Fixed] = &[
     MAX_INSTANCES,
@@ -204,6 +235,11 @@ pub const FIXED_LIMITS: &[Fixed] = &[
     MAX_RESOURCE_HEADERS,
     MAX_RESOURCE_HEADER_BYTES,
     MAX_RESOURCE_BODY_BYTES,
+    MAX_HTTP_FIELDS_BYTES,
+    STDERR_BYTES,
+    IDLE_STORE_BYTES,
+    MAX_STATUS_MESSAGE_BYTES,
+    MAX_DESCRIPTOR_FIELDS,
 ];
 
 /// What one call into a datasource's module may consume.

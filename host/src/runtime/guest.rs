@@ -28,7 +28,7 @@ use crate::untrusted;
 /// Idle stores kept per datasource instance.
 const MAX_IDLE: usize = 8;
 /// A store is kept for reuse only when its memories and tables hold at most this much.
-pub(crate) const IDLE_MAX_BYTES: usize = 32 << 20;
+pub(crate) const IDLE_MAX_BYTES: usize = limits::IDLE_STORE_BYTES.value as usize;
 
 /// Why a call into a module failed.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -13,14 +13,12 @@ use crate::bindings::wit_types;
 use crate::capability::http::PolicyHooks;
 use crate::capability::log::GuestLog;
 use crate::policy::http::HttpPolicy;
-use crate::policy::limits::MAX_RESOURCES;
+use crate::policy::limits::{MAX_HTTP_FIELDS_BYTES, MAX_RESOURCES, STDERR_BYTES};
 
 /// Bytes of a module's stderr kept for error messages (a panic message lands there).
-const STDERR_CAPACITY: usize = 64 * 1024;
+const STDERR_CAPACITY: usize = STDERR_BYTES.value as usize;
 /// Bytes of stderr an error message quotes.
 const STDERR_TAIL: usize = 2048;
-/// Bytes one `wasi:http` header map may hold.
-const HTTP_FIELDS_BYTES: usize = 64 << 10;
 
 /// Who a module's log lines and errors are attributed to.
 #[derive(Debug, Clone)]
@@ -69,7 +67,7 @@ impl HostState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES.value as usize);
         let mut http_ctx = WasiHttpCtx::new();
-        http_ctx.set_field_size_limit(HTTP_FIELDS_BYTES);
+        http_ctx.set_field_size_limit(MAX_HTTP_FIELDS_BYTES.value as usize);
         let http_hooks = PolicyHooks::new(http, budget.meter.clone());
         HostState {
             wasi,

@@ -9,7 +9,7 @@ use super::{UntrustedError, bounded_json, text};
 use crate::bindings::wit_types;
 
 /// Settings or query properties one descriptor may list.
-const MAX_FIELDS: usize = 200;
+const MAX_FIELDS: usize = crate::policy::limits::MAX_DESCRIPTOR_FIELDS.value as usize;
 /// Options of one enum field.
 const MAX_OPTIONS: usize = 1000;
 /// Stream paths one descriptor may list.
