@@ -1,6 +1,6 @@
 import { css } from '@emotion/css';
 import { DataSourcePluginOptionsEditorProps, GrafanaTheme2 } from '@grafana/data';
-import { useStyles2 } from '@grafana/ui';
+import { LoadingPlaceholder, useStyles2 } from '@grafana/ui';
 import React, { useEffect, useMemo, useState } from 'react';
 
 import { errorMessage, fetchModules } from '../api';
@@ -162,7 +162,9 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigEditorProps) {
           </h3>
           {descriptor ? (
             <DescribedSettings settings={descriptor.settings ?? []} jsonData={jsonData} onJsonChange={setJson} {...secretProps} />
-          ) : loading ? null : (
+          ) : loading ? (
+            <LoadingPlaceholder text="Loading the module's description…" />
+          ) : (
             <UndescribedSettings jsonData={jsonData} onModuleJsonChange={setModuleJson} {...secretProps} />
           )}
         </section>
