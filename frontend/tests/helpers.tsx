@@ -1,10 +1,12 @@
-import { DataSourceSettings } from '@grafana/data';
+import { DataSourceInstanceSettings, DataSourceSettings } from '@grafana/data';
 import { BackendSrv, setBackendSrv } from '@grafana/runtime';
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import React, { useState } from 'react';
+import { from } from 'rxjs';
 
 import { ConfigEditor } from '../src/components/ConfigEditor';
+import { QuarryDataSource } from '../src/datasource';
 import { QuarryOptions, QuarrySecureOptions } from '../src/types';
 
 export type Options = DataSourceSettings<QuarryOptions, QuarrySecureOptions>;
@@ -33,9 +35,12 @@ export function makeOptions(patch: Partial<Options> = {}): Options {
   } as Options;
 }
 
-/** A backendSrv whose `get` answers from a table of URL -> response (or Error to reject). */
+/**
+ * A backendSrv whose `get` (used by the ConfigEditor) and `fetch` (used by DataSourceWithBackend's
+ * getResource) answer from a table of URL -> response (or Error to reject).
+ */
 export function mockBackendSrv(routes: Record<string, unknown>) {
-  const get = jest.fn(async (url: string) => {
+  const answer = async (url: string) => {
     if (!(url in routes)) {
       throw { status: 404, data: { message: `no route for ${url}` } };
     }
@@ -44,9 +49,11 @@ export function mockBackendSrv(routes: Record<string, unknown>) {
       throw res;
     }
     return JSON.parse(JSON.stringify(res));
-  });
-  setBackendSrv({ get } as unknown as BackendSrv);
-  return get;
+  };
+  const get = jest.fn(answer);
+  const fetch = jest.fn((req: { url: string }) => from(answer(req.url).then((data) => ({ data, status: 200, ok: true }))));
+  setBackendSrv({ get, fetch } as unknown as BackendSrv);
+  return Object.assign(get, { fetchMock: fetch });
 }
 
 /** Renders the ConfigEditor with its options held in state, as Grafana does; returns the latest options. */
@@ -84,3 +91,19 @@ export async function pickOption(user: ReturnType<typeof userEvent.setup>, input
   const menu = await screen.findByRole('listbox');
   await user.click(within(menu).getByText(optionText));
 }
+
+/** A real QuarryDataSource for the datasource uid `quarry-test`. */
+export function makeDataSource(): QuarryDataSource {
+  const settings = {
+    id: 1,
+    uid: 'quarry-test',
+    type: 'quarry-wasm-datasource',
+    name: 'Quarry',
+    access: 'proxy',
+    readOnly: false,
+    jsonData: { module: 'http-api' },
+    meta: { id: 'quarry-wasm-datasource', name: 'Quarry', type: 'datasource', info: {}, module: '', baseUrl: '' },
+  } as unknown as DataSourceInstanceSettings<QuarryOptions>;
+  return new QuarryDataSource(settings);
+}
+
