@@ -57,7 +57,7 @@ describe('module picker', () => {
 
 describe('host settings', () => {
   it('writes URL, endpoint, allowed hosts and limits, with inline validation', async () => {
-    const { user, last } = renderConfigEditor(makeOptions({ jsonData: { module: 'http-api' } }));
+    const { user, last } = renderConfigEditor(makeOptions({ jsonData: { module: 'synthetic' } }));
     await screen.findByTestId('quarry-module-info');
 
     await user.type(document.getElementById('quarry-url')!, 'not a url');
@@ -138,6 +138,21 @@ describe('module settings from the descriptor', () => {
 
     // Nothing secret ends up in jsonData.
     expect(last().jsonData).not.toHaveProperty('apiKey');
+  });
+});
+
+describe('a setting key the host also reads', () => {
+  it("edits jsonData.endpoint once, in the module's section, with the host's URL check", async () => {
+    const { user, last } = renderConfigEditor(makeOptions({ jsonData: { module: 'synthetic' } }));
+    await screen.findByTestId('quarry-module-info');
+    // A module that does not declare `endpoint`: the host's own field.
+    expect(document.getElementById('quarry-endpoint')).toBeInTheDocument();
+
+    await pickOption(user, 'quarry-module', 'http-api');
+    expect(document.getElementById('quarry-endpoint')).toBeNull();
+    await user.type(document.getElementById('quarry-setting-endpoint')!, 'metrics.example.com');
+    expect(screen.getByText(/Not a valid URL/)).toBeInTheDocument();
+    expect(last().jsonData.endpoint).toBe('metrics.example.com');
   });
 });
 

@@ -29,3 +29,12 @@ if (!('IntersectionObserver' in window)) {
 }
 // react-select and floating-ui measure elements; jsdom returns zeros, which is fine.
 window.HTMLElement.prototype.scrollIntoView = function () {};
+
+// i18next (inside @grafana/i18n) advertises itself on init; keep test output about the tests.
+const consoleInfo = console.info;
+console.info = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].includes('i18next')) {
+    return;
+  }
+  consoleInfo(...args);
+};

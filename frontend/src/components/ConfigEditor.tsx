@@ -47,6 +47,11 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigEditorProps) {
   const selected = modules.find((m) => m.name === jsonData.module);
   const descriptor = selected?.descriptor ?? null;
   const hostErrors = validateHost(options.url, jsonData);
+  // Host keys the descriptor also declares as module settings (the contract's http-api declares
+  // `endpoint`): shown once, in the module's section, with the host's validation.
+  const sharedKeys = (descriptor?.settings ?? [])
+    .filter((s) => !s.secret && (HOST_KEYS as readonly string[]).includes(s.key))
+    .map((s) => s.key);
 
   const setJson = (key: string, value: unknown) => {
     const next: Record<string, unknown> = { ...jsonData };
@@ -139,6 +144,7 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigEditorProps) {
           errors={hostErrors}
           onUrlChange={(url) => onOptionsChange({ ...options, url })}
           onJsonChange={setJson}
+          sharedKeys={sharedKeys}
         />
       </section>
 
@@ -161,7 +167,13 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigEditorProps) {
             Module settings: {jsonData.module}
           </h3>
           {descriptor ? (
-            <DescribedSettings settings={descriptor.settings ?? []} jsonData={jsonData} onJsonChange={setJson} {...secretProps} />
+            <DescribedSettings
+              settings={descriptor.settings ?? []}
+              jsonData={jsonData}
+              onJsonChange={setJson}
+              hostErrors={hostErrors as Record<string, string | undefined>}
+              {...secretProps}
+            />
           ) : loading ? (
             <LoadingPlaceholder text="Loading the module's description…" />
           ) : (

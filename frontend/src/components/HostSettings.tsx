@@ -13,10 +13,12 @@ interface Props {
   errors: HostErrors;
   onUrlChange: (url: string) => void;
   onJsonChange: (key: keyof QuarryOptions & string, value: unknown) => void;
+  /** Host keys the module's descriptor also declares: edited once, in the module's section. */
+  sharedKeys?: string[];
 }
 
 /** The host's own settings: where the module may connect and how much it may use. */
-export function HostSettings({ url, jsonData, errors, onUrlChange, onJsonChange }: Props) {
+export function HostSettings({ url, jsonData, errors, onUrlChange, onJsonChange, sharedKeys = [] }: Props) {
   const styles = useStyles2(getStyles);
   return (
     <>
@@ -34,20 +36,22 @@ export function HostSettings({ url, jsonData, errors, onUrlChange, onJsonChange 
           onChange={(e) => onUrlChange(e.currentTarget.value)}
         />
       </Field>
-      <Field
-        label="Endpoint"
-        description="Optional, same role as URL (jsonData.endpoint)."
-        invalid={!!errors.endpoint}
-        error={errors.endpoint}
-      >
-        <Input
-          id="quarry-endpoint"
-          value={jsonData.endpoint ?? ''}
-          placeholder="https://metrics.example.com/api"
-          width={60}
-          onChange={(e) => onJsonChange('endpoint', e.currentTarget.value || undefined)}
-        />
-      </Field>
+      {!sharedKeys.includes('endpoint') && (
+        <Field
+          label="Endpoint"
+          description="Optional, same role as URL (jsonData.endpoint)."
+          invalid={!!errors.endpoint}
+          error={errors.endpoint}
+        >
+          <Input
+            id="quarry-endpoint"
+            value={jsonData.endpoint ?? ''}
+            placeholder="https://metrics.example.com/api"
+            width={60}
+            onChange={(e) => onJsonChange('endpoint', e.currentTarget.value || undefined)}
+          />
+        </Field>
+      )}
       <Field
         label="Allowed hosts"
         description="More hosts the module may call: host (ports 80/443), host:port, host:* or a URL (which also pins the scheme). Press Enter after each."

@@ -25,14 +25,17 @@ interface SettingFieldProps extends SecretProps {
   setting: SettingDescriptor;
   value: unknown;
   onChange: (value: unknown) => void;
+  /** For a key the host reads too (e.g. `endpoint`): the host's validation message and role. */
+  hostError?: string;
+  hostNote?: string;
 }
 
 /** One module setting, with the widget its `kind` calls for. */
-export function SettingField({ setting, value, onChange, ...secrets }: SettingFieldProps) {
+export function SettingField({ setting, value, onChange, hostError, hostNote, ...secrets }: SettingFieldProps) {
   const id = `quarry-setting-${setting.key}`;
   const configured = secrets.secureJsonFields?.[setting.key] === true;
   const secretValue = secrets.secureJsonData?.[setting.key];
-  const error = validateSetting(setting, setting.secret ? secretValue : value, configured);
+  const error = validateSetting(setting, setting.secret ? secretValue : value, configured) ?? hostError;
   const placeholder = setting.placeholder ?? (defaultText(setting.default) ? `default: ${defaultText(setting.default)}` : undefined);
 
   let control: React.ReactElement;
@@ -127,7 +130,7 @@ export function SettingField({ setting, value, onChange, ...secrets }: SettingFi
   return (
     <Field
       label={setting.title || setting.key}
-      description={setting.description || undefined}
+      description={[setting.description, hostNote].filter(Boolean).join(' ') || undefined}
       required={setting.required}
       invalid={!!error}
       error={error}
@@ -142,17 +145,31 @@ interface DescribedProps extends SecretProps {
   settings: SettingDescriptor[];
   jsonData: QuarryOptions;
   onJsonChange: (key: string, value: unknown) => void;
+  hostErrors?: Record<string, string | undefined>;
 }
 
+/** What the host does with a jsonData key a module setting shares with it. */
+const HOST_ROLES: Record<string, string> = {
+  endpoint: '(The host also allows HTTP to this origin and attaches granted secrets to it.)',
+};
+
 /** The module's settings as its descriptor declares them. */
-export function DescribedSettings({ settings, jsonData, onJsonChange, ...secrets }: DescribedProps) {
+export function DescribedSettings({ settings, jsonData, onJsonChange, hostErrors, ...secrets }: DescribedProps) {
   if (settings.length === 0) {
     return <p>This module has no settings.</p>;
   }
   return (
     <>
       {settings.map((s) => (
-        <SettingField key={s.key} setting={s} value={jsonData[s.key]} onChange={(v) => onJsonChange(s.key, v)} {...secrets} />
+        <SettingField
+          key={s.key}
+          setting={s}
+          value={jsonData[s.key]}
+          onChange={(v) => onJsonChange(s.key, v)}
+          hostError={hostErrors?.[s.key]}
+          hostNote={(HOST_KEYS as readonly string[]).includes(s.key) ? HOST_ROLES[s.key] : undefined}
+          {...secrets}
+        />
       ))}
     </>
   );
