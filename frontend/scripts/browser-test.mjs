@@ -232,6 +232,21 @@ try {
     await page.screenshot({ path: join(artifacts, 'page.png'), fullPage: true });
   });
 
+  await step('with Monaco (?monaco=1): x-multiline uses CodeEditor, applied on blur', async () => {
+    await page.goto(`${url}?monaco=1`);
+    const editor = queryPanel.locator('#quarry-q-A-script .monaco-editor');
+    await editor.waitFor();
+    await page.waitForFunction(() => window.__lastQuery?.metricName === 'cpu');
+    await editor.click();
+    await page.keyboard.type('sum(rate(x[1m]))');
+    const runsBefore = await runCount();
+    await queryPanel.locator('#quarry-q-A-metricName').click(); // leaves the code editor
+    await page.waitForFunction(() => window.__lastQuery?.script === 'sum(rate(x[1m]))');
+    assert.equal(await runCount(), runsBefore + 1);
+    await page.mouse.move(0, 0);
+    await queryPanel.screenshot({ path: join(artifacts, 'query-editor-monaco.png') });
+  });
+
   await step('no page errors, no request outside the page', async () => {
     assert.deepEqual(pageErrors, []);
     const requests = await page.evaluate(() => window.__requests);

@@ -11,6 +11,7 @@ import { from } from 'rxjs';
 
 import { ConfigEditor } from '../src/components/ConfigEditor';
 import { QueryEditor } from '../src/components/QueryEditor';
+import { CodeEditorContext } from '../src/components/widgets';
 import { QuarryDataSource } from '../src/datasource';
 import { QuarryOptions, QuarryQuery, QuarrySecureOptions } from '../src/types';
 import { httpApiDescriptor, modulesResponse, statusFor } from '../tests/fixtures';
@@ -129,7 +130,10 @@ function App() {
           <ConfigHarness />
         </div>
         <div id="query-panel" style={{ ...panel, maxWidth: 1100 }}>
-          <QueryHarness />
+          {/* ?monaco=1: multi-line fields use @grafana/ui's CodeEditor (Monaco, bundled here) as in Grafana. */}
+          <CodeEditorContext.Provider value={new URLSearchParams(window.location.search).has('monaco')}>
+            <QueryHarness />
+          </CodeEditorContext.Provider>
         </div>
       </div>
     </ThemeContext.Provider>

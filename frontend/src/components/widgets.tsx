@@ -9,8 +9,9 @@ import { parseNumberText } from '../schema';
 
 /**
  * Whether multi-line editors use @grafana/ui's CodeEditor (Monaco) or a plain TextArea. Inside
- * Grafana, Monaco is served by Grafana itself; outside it (jest, the browser test page) Monaco's
- * loader would try to fetch it from a CDN, so TextArea is used there.
+ * Grafana (window.grafanaBootData is set) it is CodeEditor. Elsewhere the default is TextArea, because
+ * Monaco cannot run in jsdom; the browser test page runs both (CodeEditor with ?monaco=1, where
+ * Monaco comes bundled from @grafana/ui's own dependency).
  */
 export const CodeEditorContext = createContext<boolean>(
   typeof window !== 'undefined' && Boolean((window as unknown as { grafanaBootData?: unknown }).grafanaBootData)
