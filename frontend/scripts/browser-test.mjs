@@ -234,7 +234,7 @@ try {
 
   await step('with Monaco (?monaco=1): x-multiline uses CodeEditor, applied on blur', async () => {
     await page.goto(`${url}?monaco=1`);
-    const editor = queryPanel.locator('#quarry-q-A-script .monaco-editor');
+    const editor = queryPanel.locator('#quarry-q-A-script .monaco-editor[role="code"]');
     await editor.waitFor();
     await page.waitForFunction(() => window.__lastQuery?.metricName === 'cpu');
     await editor.click();
