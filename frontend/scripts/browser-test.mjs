@@ -42,6 +42,13 @@ function serve() {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
+/** No focus ring, no hover: screenshots that differ only when the editors do. */
+async function settle(page) {
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(300);
+}
+
 const results = [];
 async function step(name, fn) {
   const started = Date.now();
@@ -154,8 +161,8 @@ try {
   });
 
   await step('config screenshots', async () => {
-    await page.mouse.move(0, 0);
-    await config.screenshot({ path: join(artifacts, 'config-editor.png') });
+    await settle(page);
+    await config.screenshot({ path: join(artifacts, 'config-editor.png'), animations: 'disabled' });
     copyFileSync(join(artifacts, 'config-editor.png'), join(docs, 'config-editor.png'));
   });
 
@@ -226,8 +233,8 @@ try {
   });
 
   await step('query screenshots', async () => {
-    await page.mouse.move(0, 0);
-    await queryPanel.screenshot({ path: join(artifacts, 'query-editor.png') });
+    await settle(page);
+    await queryPanel.screenshot({ path: join(artifacts, 'query-editor.png'), animations: 'disabled' });
     copyFileSync(join(artifacts, 'query-editor.png'), join(docs, 'query-editor.png'));
     await page.screenshot({ path: join(artifacts, 'page.png'), fullPage: true });
   });
