@@ -238,4 +238,19 @@ describe('modules without a descriptor (contract 0.2)', () => {
     expect(screen.getByText(/Invalid JSON/)).toBeInTheDocument();
     expect(last().jsonData).toEqual({ module: 'synthetic', timeout: 5, seriesPrefix: 'prod', points: 500 });
   });
+
+  it('edits secure settings by name, and shows saved ones as configured', async () => {
+    const { user, last } = renderConfigEditor(
+      makeOptions({ jsonData: { module: 'synthetic' }, secureJsonFields: { token: true } })
+    );
+    await screen.findByTestId('quarry-module-info');
+    expect(document.getElementById('quarry-secret-token')).toHaveValue('configured');
+    await user.type(screen.getByLabelText('New secret name'), 'apiKey');
+    await user.click(screen.getByRole('button', { name: /Add secret/ }));
+    await user.type(document.getElementById('quarry-secret-apiKey')!, 'k-123');
+    expect(last().secureJsonData).toEqual({ apiKey: 'k-123' });
+    expect(last().jsonData).toEqual({ module: 'synthetic' });
+    // Its grant editor appears with it.
+    expect(screen.getByTestId('quarry-grant-apiKey')).toBeInTheDocument();
+  });
 });
