@@ -1,0 +1,183 @@
+// Host responses used by the jest tests and the browser test page: one module of every kind of
+// setting and query property, a contract-0.2 module and a module that fails to load.
+
+import { Descriptor, ModuleInfo, ModulesResponse, StatusResponse } from '../src/types';
+
+export const httpApiDescriptor: Descriptor = {
+  description: 'An in-house metrics API over HTTP',
+  settings: [
+    {
+      key: 'endpoint',
+      kind: 'string',
+      title: 'Endpoint',
+      description: 'Base URL of the metrics API',
+      default: null,
+      required: true,
+      secret: false,
+      placeholder: 'https://metrics.example.com/api',
+      options: [],
+    },
+    {
+      key: 'apiKey',
+      kind: 'string',
+      title: 'API key',
+      description: 'Sent by the host as a bearer token',
+      default: null,
+      required: false,
+      secret: true,
+      placeholder: null,
+      options: [],
+    },
+    {
+      key: 'mode',
+      kind: 'enum',
+      title: 'Mode',
+      description: '',
+      default: 'fast',
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [
+        { value: 'fast', label: 'Fast', description: '' },
+        { value: 'exact', label: 'Exact', description: 'Slower, no sampling' },
+      ],
+    },
+    {
+      key: 'retries',
+      kind: 'integer',
+      title: 'Retries',
+      description: '',
+      default: 3,
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [],
+    },
+    {
+      key: 'ratio',
+      kind: 'number',
+      title: 'Sampling ratio',
+      description: '',
+      default: null,
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [],
+    },
+    {
+      key: 'verbose',
+      kind: 'boolean',
+      title: 'Verbose',
+      description: '',
+      default: false,
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [],
+    },
+    {
+      key: 'regions',
+      kind: 'string-list',
+      title: 'Regions',
+      description: '',
+      default: null,
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [],
+    },
+    {
+      key: 'headers',
+      kind: 'string-map',
+      title: 'Extra headers',
+      description: '',
+      default: null,
+      required: false,
+      secret: false,
+      placeholder: null,
+      options: [],
+    },
+  ],
+  querySchema: {
+    type: 'object',
+    properties: {
+      script: { type: 'string', title: 'Script', 'x-multiline': true },
+      metricName: {
+        type: 'string',
+        title: 'Metric',
+        description: 'Metric to fetch',
+        default: 'cpu',
+        'x-placeholder': 'cpu',
+        'x-main': true,
+      },
+      scenario: {
+        type: 'string',
+        title: 'Scenario',
+        enum: ['random_walk', 'sine'],
+        'x-enumLabels': ['Random walk', 'Sine'],
+        'x-enumDescriptions': ['', ''],
+        default: 'random_walk',
+      },
+      seriesCount: { type: 'integer', title: 'Series', default: 1 },
+      amplitude: { type: 'number', title: 'Amplitude' },
+      fill: { type: 'boolean', title: 'Fill', default: false },
+      tags: { type: 'array', title: 'Tags', items: { type: 'string' } },
+      labels: { type: 'object', title: 'Labels', additionalProperties: { type: 'string' } },
+    },
+    required: ['metricName'],
+    'x-order': ['metricName', 'script', 'scenario', 'seriesCount', 'amplitude', 'fill', 'tags', 'labels'],
+  },
+  defaultQuery: { metricName: 'cpu' },
+  streams: [{ path: 'latest/{metric}', description: 'Latest value of a metric' }],
+  variableQueryType: 'variables',
+  annotationQueryType: 'annotations',
+};
+
+export const modules: ModuleInfo[] = [
+  {
+    name: 'http-api',
+    file: 'http-api.wasm',
+    size: 283000,
+    sha256: 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90',
+    contract: 'quarry:datasource@0.3.0',
+    descriptor: httpApiDescriptor,
+    error: null,
+  },
+  {
+    name: 'synthetic',
+    file: 'synthetic.wasm',
+    size: 190000,
+    sha256: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+    contract: 'quarry:datasource@0.2.0',
+    descriptor: null,
+    error: null,
+  },
+  {
+    name: 'broken',
+    file: 'broken.wasm',
+    size: 1200,
+    sha256: 'ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100',
+    contract: '',
+    descriptor: null,
+    error: 'component imports wasi:sockets, which the host does not provide',
+  },
+];
+
+export const modulesResponse: ModulesResponse = { modules };
+
+export function statusFor(moduleName: string, descriptor: Descriptor | null): StatusResponse {
+  return {
+    uid: 'quarry-test',
+    module: moduleName,
+    running: {
+      name: moduleName,
+      sha256: modules[0].sha256,
+      contract: descriptor ? 'quarry:datasource@0.3.0' : 'quarry:datasource@0.2.0',
+      size: 283000,
+      loadedAt: '2026-12-03T10:00:00Z',
+      descriptor,
+    },
+    lastReloadError: null,
+    error: null,
+  };
+}
