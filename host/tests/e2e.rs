@@ -10,6 +10,7 @@ mod e2e {
     mod crafted;
     mod fake_api;
     pub mod harness;
+    mod host_resources;
     mod hostile;
     mod http_api;
     mod lifecycle;

@@ -10,7 +10,7 @@ use crate::util::{cargo, copy, project_root, run, target_dir};
 /// Modules shipped in dist/ (the hostile module exists only for tests).
 pub(crate) const SHIPPED_MODULES: &[&str] = &["synthetic", "http-api"];
 /// Every module crate under modules/.
-pub(crate) const ALL_MODULES: &[&str] = &["synthetic", "http-api", "hostile", "hello"];
+pub(crate) const ALL_MODULES: &[&str] = &["synthetic", "http-api", "hostile", "hello", "legacy"];
 pub(crate) const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// Installs the wasm32-wasip2 standard library with rustup when it is missing.

@@ -111,7 +111,11 @@ pub(super) async fn inspect(module: &Path) -> anyhow::Result<()> {
         .and_then(|s| s.to_str())
         .unwrap_or("module");
     let compiled = runtime.cache().load(name, module).await?;
-    match runtime.descriptor(&compiled).await? {
+    match runtime
+        .descriptor(&compiled)
+        .await
+        .map_err(anyhow::Error::msg)?
+    {
         Some(descriptor) => println!(
             "descriptor:\n{}",
             serde_json::to_string_pretty(&descriptor).unwrap_or_default()

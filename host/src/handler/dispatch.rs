@@ -23,7 +23,7 @@ const MAX_FAILED_TICKS: u32 = 5;
 /// Answers Grafana's calls by way of datasource instances and their modules.
 #[derive(Debug)]
 pub struct Dispatcher {
-    instances: InstanceManager,
+    pub(super) instances: InstanceManager,
     metrics: Metrics,
 }
 
@@ -140,6 +140,11 @@ impl Dispatcher {
         req: ResourceRequest,
     ) -> ResourceResponse {
         let start = Instant::now();
+        if super::host_resources::is_reserved(&req.path) {
+            let resp = self.host_resource(ctx, &req).await;
+            self.record("hostResource", None, start, resp.status >= 500);
+            return resp;
+        }
         let inst = match self.instances.get(ctx).await {
             Ok(i) => i,
             Err(e) => {

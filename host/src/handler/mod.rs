@@ -5,9 +5,11 @@
 
 mod dispatch;
 mod error;
+mod host_resources;
 
 pub use dispatch::Dispatcher;
 pub use error::{ErrorSource, QueryError};
+pub use host_resources::RESERVED_PREFIX;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -14,7 +14,9 @@ mod state;
 pub(crate) use budget::Meter;
 pub use budget::{Busy, CountingAllocator, HostBudget, Usage, counting_installed};
 pub use guest::{GuestError, GuestPool, Streamer};
-pub use module::{CompiledModule, FileStamp, ModuleCache, ModuleDescription, ModuleError};
+pub use module::{
+    CompiledModule, FileStamp, ModuleCache, ModuleDescription, ModuleError, sha256_hex,
+};
 pub(crate) use state::{GuestIdentity, HostState};
 
 use std::path::{Path, PathBuf};
@@ -134,9 +136,23 @@ impl Runtime {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// The module's descriptor as editors use it (JSON), asked of a throwaway instance with no
-    /// settings; `None` for modules built for contract 0.2.
+    /// The module's descriptor as editors use it (JSON), asked once of a throwaway instance
+    /// with no settings and remembered; `None` for modules built for contract 0.2.
     pub async fn descriptor(
+        &self,
+        module: &Arc<CompiledModule>,
+    ) -> Result<Option<serde_json::Value>, String> {
+        if let Some(known) = module.descriptor.get() {
+            return known.clone();
+        }
+        let asked = self.ask_descriptor(module).await.map_err(|e| e.to_string());
+        if asked.is_ok() {
+            let _ = module.descriptor.set(asked.clone());
+        }
+        asked
+    }
+
+    async fn ask_descriptor(
         &self,
         module: &Arc<CompiledModule>,
     ) -> Result<Option<serde_json::Value>, GuestError> {

@@ -82,6 +82,12 @@ pub struct CompiledModule {
     pub contract_name: String,
     /// Size of the `.wasm` file, bytes.
     pub size: u64,
+    /// SHA-256 of the `.wasm` file, lower-case hex.
+    pub sha256: String,
+    /// When it was compiled (or loaded).
+    pub loaded_at: SystemTime,
+    /// The descriptor editors use, asked of the module once.
+    pub(crate) descriptor: std::sync::OnceLock<Result<Option<serde_json::Value>, String>>,
     /// Bytes a fresh store held after instantiation, the largest seen: what admission reserves.
     footprint: AtomicUsize,
 }
@@ -325,6 +331,9 @@ impl ModuleCache {
             contract,
             contract_name,
             size: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+            loaded_at: SystemTime::now(),
+            descriptor: std::sync::OnceLock::new(),
             footprint: AtomicUsize::new(DEFAULT_FOOTPRINT),
         })
     }
@@ -357,6 +366,15 @@ pub struct ModuleDescription {
     pub exports: Vec<String>,
     pub imports: Vec<String>,
     pub contract: Result<String, ModuleError>,
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn missing_or_unreadable(name: &str, path: &Path, e: std::io::Error) -> ModuleError {
