@@ -29,11 +29,10 @@ pub(crate) fn package(host: &Path, modules: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dist.join("modules"))?;
     std::fs::create_dir_all(dist.join("img"))?;
     copy(&root.join("plugin.json"), &dist.join("plugin.json"))?;
-    copy(&root.join("frontend/module.js"), &dist.join("module.js"))?;
-    copy(
-        &root.join("frontend/img/logo.svg"),
-        &dist.join("img/logo.svg"),
-    )?;
+    let frontend = crate::frontend::build()?;
+    for file in ["module.js", "module.js.map", "img/logo.svg"] {
+        copy(&frontend.join(file), &dist.join(file))?;
+    }
     let exe = dist.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(host, &exe)?;
     for m in SHIPPED_MODULES {

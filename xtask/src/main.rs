@@ -5,6 +5,8 @@
 mod bench;
 mod build;
 mod dist;
+mod frontend;
+mod package;
 mod soak;
 mod test;
 mod util;
@@ -21,6 +23,9 @@ tasks:
   test            check formatting, build the modules, run the whole test suite and the Go
                   conformance suite when Go is installed (what CI runs)
   dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
+  package [--from-dist]
+                  the zip Grafana's plugin installer takes (release build, plugin.json checked);
+                  --from-dist zips dist/ as it is, e.g. after signing it
   build-modules   build every module in modules/ for wasm32-wasip2
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
                   Go reference plugin side by side (release build)
@@ -50,6 +55,7 @@ fn try_main() -> anyhow::Result<()> {
         Some("bench") => bench::bench(),
         Some("wit-deps") => wit::update(),
         Some("soak") => soak::soak(rest),
+        Some("package") => package::package(rest),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

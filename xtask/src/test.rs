@@ -21,6 +21,7 @@ pub(crate) fn test(rest: &[String]) -> anyhow::Result<()> {
         .args(rest)
         .env("QUARRY_TEST_MODULES", &modules);
     run(cmd)?;
+    crate::frontend::test()?;
     conformance(&modules)
 }
 
