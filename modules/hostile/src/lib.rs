@@ -4,6 +4,7 @@
 mod bad_frame;
 mod bad_meta;
 mod busy_loop;
+mod describe;
 mod fetch;
 mod huge_string;
 mod log_flood;
@@ -16,7 +17,7 @@ mod trap;
 
 use std::collections::BTreeMap;
 
-use quarry_guest::{DataQuery, Datasource, Error, Frame, InstanceSettings};
+use quarry_guest::{DataQuery, Datasource, Descriptor, Error, Frame, InstanceSettings};
 use serde::Deserialize;
 
 /// The query model.
@@ -37,6 +38,10 @@ pub struct Hostile {
 }
 
 impl Datasource for Hostile {
+    fn describe() -> Descriptor {
+        describe::descriptor()
+    }
+
     fn new(settings: InstanceSettings) -> Result<Self, Error> {
         Ok(Hostile {
             secrets: settings.secure_json_data,
