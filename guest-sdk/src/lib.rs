@@ -121,9 +121,18 @@
 //! [dependencies]
 //! quarry-guest = { path = "../../guest-sdk" }
 //! serde = { version = "1", features = ["derive"] }
+//!
+//! # Half the size of a plain release build, or less.
+//! [profile.release]
+//! opt-level = "s"
+//! lto = true
+//! codegen-units = 1
+//! strip = true
+//! panic = "abort"
 //! ```
 //!
-//! Build it with `cargo build --target wasm32-wasip2 --release`.
+//! Build it with `cargo build --target wasm32-wasip2 --release`, or let `quarry new` write the
+//! project and `quarry dev` build, install and try it on every save (see the README).
 
 #[doc(hidden)]
 pub mod bindings;
