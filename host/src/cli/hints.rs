@@ -14,8 +14,9 @@ pub(crate) fn check_module_file(module: &Path) -> anyhow::Result<()> {
     let mut message = format!("{} does not exist", module.display());
     if let Some(sibling) = swapped_separator(module) {
         message.push_str(&format!(
-            ". {} does: Cargo writes the crate name with underscores; use that path, or install \
-             the file under the datasource's module name (`quarry dev` does both)",
+            ". {} does: Cargo writes the crate name with underscores; use that path, or copy it \
+             under the module name datasources use (`quarry dev` installs <module.name>.wasm \
+             from quarry.toml)",
             sibling.display()
         ));
     } else if let Some(rlib) = cargo_built_rlib(module) {
