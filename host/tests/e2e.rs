@@ -5,6 +5,7 @@
     reason = "helpers are shared between the test modules"
 )]
 mod e2e {
+    mod author;
     mod cli;
     mod contract;
     mod crafted;
