@@ -5,6 +5,7 @@
 mod bench;
 mod build;
 mod dist;
+mod polyglot;
 mod test;
 mod util;
 mod wit;
@@ -21,6 +22,8 @@ tasks:
                   conformance suite when Go is installed (what CI runs)
   dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
   build-modules   build every module in modules/ for wasm32-wasip2
+  build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
+                  build the Python and JS modules (http-api-py, http-api-js); part of `test`
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
                   Go reference plugin side by side (release build)
   lint            cargo fmt --check and clippy -D warnings
@@ -40,9 +43,10 @@ fn try_main() -> anyhow::Result<()> {
     let rest = &args[args.len().min(1)..];
     match task {
         Some("demo") => dist::demo(),
-        Some("test") => test::test(rest),
+        Some("test") => polyglot::build_polyglot().and_then(|_| test::test(rest)),
         Some("dist") => dist::dist(!rest.iter().any(|a| a == "--dev")).map(|_| ()),
         Some("build-modules") => build::build_modules().map(|_| ()),
+        Some("build-polyglot") => polyglot::build_polyglot().map(|_| ()),
         Some("lint") => test::lint(),
         Some("bench") => bench::bench(),
         Some("wit-deps") => wit::update(),
