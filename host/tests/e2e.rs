@@ -12,6 +12,7 @@ mod e2e {
     mod hostile;
     mod http_api;
     mod lifecycle;
+    mod polyglot;
     mod query_data;
     mod services;
 }

@@ -19,7 +19,12 @@ pub(crate) const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 
 /// Polyglot modules: (output name, language, source directory, entry).
 const MODULES: &[(&str, Lang, &str, &str)] = &[
-    ("http-api-py", Lang::Python, "modules/http-api-py", "http_api"),
+    (
+        "http-api-py",
+        Lang::Python,
+        "modules/http-api-py",
+        "http_api",
+    ),
     ("http-api-js", Lang::Js, "modules/http-api-js", "index.js"),
 ];
 
@@ -136,7 +141,8 @@ fn js_tools(root: &Path) -> anyhow::Result<()> {
     }
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
     let mut cmd = Command::new(npm);
-    cmd.args(["ci", "--no-audit", "--no-fund"]).current_dir(&sdk);
+    cmd.args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&sdk);
     run(cmd).context("npm ci in guest-sdk/js (the JS SDK needs Node.js >= 20 and npm)")?;
     std::fs::write(&stamp, hash)?;
     Ok(())
