@@ -19,6 +19,8 @@ import tempfile
 SDK_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_WIT = os.path.normpath(os.path.join(SDK_DIR, "..", "..", "wit"))
 EXPORT_INTERFACE = "quarry:datasource/datasource@0.3.0=quarry_guest_exports"
+# The same binding module names in both worlds (alone in world `module`, `types` would be `types`).
+IMPORT_INTERFACES = ["quarry:datasource/types@0.3.0=quarry_datasource_types", "quarry:datasource/log@0.3.0=log"]
 ENTRY = "quarry_guest_app"
 
 
@@ -35,6 +37,8 @@ def build(module, paths, output, wit=DEFAULT_WIT, world="module-http", quiet=Fal
             f.write("import %s  # noqa: F401 - registers the datasource\n" % module)
             f.write("from quarry_guest._component import QuarryGuestExports  # noqa: F401\n")
         cmd = [componentize_py(), "-d", wit, "-w", world, "--export-interface-name", EXPORT_INTERFACE]
+        for name in IMPORT_INTERFACES:
+            cmd += ["--import-interface-name", name]
         if quiet:
             cmd.append("-q")
         cmd += ["componentize", ENTRY, "-p", entry_dir, "-p", SDK_DIR]
