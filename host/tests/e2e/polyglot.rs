@@ -50,6 +50,14 @@ fn api_ctx(module: &str, uid: &str, endpoint: &str, key: &str) -> pb::PluginCont
     )
 }
 
+/// A health case: name, the datasource for a module, the status and message expected.
+type HealthCase<'a> = (
+    &'a str,
+    Box<dyn Fn(&str) -> pb::PluginContext + 'a>,
+    i32,
+    String,
+);
+
 /// Everything a response says: status, error (with the datasource uid, which differs per
 /// language, blanked), error source, frames.
 type Answer = (i32, String, String, Vec<Frame>);
@@ -286,7 +294,7 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> pb::PluginContext>, i32, String)> = vec![
+    let cases: Vec<HealthCase<'_>> = vec![
         (
             "ok",
             Box::new(|m| api_ctx(m, "h-ok", &api.url(), KEY)),
