@@ -16,6 +16,7 @@ mod e2e {
     mod http_api;
     mod lifecycle;
     mod limits;
+    mod polyglot;
     mod query_data;
     mod secrets;
     mod services;

@@ -7,6 +7,7 @@ mod build;
 mod dist;
 mod frontend;
 mod package;
+mod polyglot;
 mod soak;
 mod test;
 mod util;
@@ -27,6 +28,8 @@ tasks:
                   the zip Grafana's plugin installer takes (release build, plugin.json checked);
                   --from-dist zips dist/ as it is, e.g. after signing it
   build-modules   build every module in modules/ for wasm32-wasip2
+  build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
+                  build the Python and JS modules (http-api-py, http-api-js); part of `test`
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
                   Go reference plugin side by side (release build)
   lint            cargo fmt --check and clippy -D warnings
@@ -51,6 +54,7 @@ fn try_main() -> anyhow::Result<()> {
         Some("test") => test::test(rest),
         Some("dist") => dist::dist(!rest.iter().any(|a| a == "--dev")).map(|_| ()),
         Some("build-modules") => build::build_modules().map(|_| ()),
+        Some("build-polyglot") => polyglot::build_polyglot().map(|_| ()),
         Some("lint") => test::lint(),
         Some("bench") => bench::bench(),
         Some("wit-deps") => wit::update(),
