@@ -41,7 +41,12 @@ impl Metrics {
 
     /// Prometheus text exposition of everything recorded, the live-instance gauge and how each
     /// module was loaded.
-    pub(crate) fn render(&self, active_instances: i64, loads: &[(String, LoadStats)]) -> String {
+    pub(crate) fn render(
+        &self,
+        active_instances: i64,
+        versions: &[(String, String, usize)],
+        loads: &[(String, LoadStats)],
+    ) -> String {
         let map = self.series.lock().expect("metrics lock");
         let mut out = String::new();
         let labels = |(endpoint, module): &(&str, String)| {
@@ -80,6 +85,16 @@ impl Metrics {
         out.push_str("# HELP quarry_active_instances Live datasource instances.\n");
         out.push_str("# TYPE quarry_active_instances gauge\n");
         let _ = writeln!(out, "quarry_active_instances {active_instances}");
+        out.push_str("# HELP quarry_module_version_instances Live datasource instances per module version (sha256 of the .wasm).\n");
+        out.push_str("# TYPE quarry_module_version_instances gauge\n");
+        for (module, sha256, n) in versions {
+            let _ = writeln!(
+                out,
+                "quarry_module_version_instances{{module=\"{}\",sha256=\"{}\"}} {n}",
+                escape(module),
+                escape(sha256)
+            );
+        }
         let counters: [LoadCounter; 4] = [
             (
                 "quarry_module_compiles_total",
@@ -135,6 +150,7 @@ mod tests {
         m.record("queryData", "synthetic", Duration::from_millis(500), true);
         let text = m.render(
             2,
+            &[("synthetic".to_string(), "ab12".to_string(), 2)],
             &[(
                 "synthetic".to_string(),
                 LoadStats {
@@ -146,6 +162,11 @@ mod tests {
         );
         assert!(
             text.contains("quarry_requests_total{endpoint=\"queryData\",module=\"synthetic\"} 2")
+        );
+        assert!(
+            text.contains(
+                "quarry_module_version_instances{module=\"synthetic\",sha256=\"ab12\"} 2"
+            )
         );
         assert!(text.contains(
             "quarry_request_errors_total{endpoint=\"queryData\",module=\"synthetic\"} 1"

@@ -19,6 +19,7 @@ mod e2e {
     mod limits;
     mod polyglot;
     mod query_data;
+    mod rollout;
     mod secrets;
     mod services;
 }

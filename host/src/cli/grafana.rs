@@ -85,6 +85,12 @@ fn plugin_context(s: &SettingsArgs) -> anyhow::Result<pb::PluginContext> {
     Ok(pb::PluginContext {
         org_id: 1,
         plugin_id: "quarry-wasm-datasource".into(),
+        // Grafana sends the signed-in user; the CLI acts for the operator running it.
+        user: Some(pb::User {
+            login: "admin".into(),
+            role: "Admin".into(),
+            ..Default::default()
+        }),
         data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
             id: settings.id,
             uid: settings.uid,

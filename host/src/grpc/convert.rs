@@ -20,6 +20,7 @@ pub(crate) fn plugin_context(ctx: Option<pb::PluginContext>) -> PluginContext {
         plugin_id: ctx.plugin_id,
         datasource: ctx.data_source_instance_settings.map(datasource_settings),
         grafana_config: ctx.grafana_config.into_iter().collect(),
+        user_role: ctx.user.map(|u| u.role).unwrap_or_default(),
     }
 }
 

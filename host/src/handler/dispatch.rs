@@ -46,7 +46,7 @@ impl Dispatcher {
         start: Instant,
         failed: bool,
     ) {
-        let module = inst.map_or("none", |i| i.module().name());
+        let module = inst.map_or("none", |i| i.module_name());
         self.metrics
             .record(endpoint, module, start.elapsed(), failed);
     }
@@ -115,16 +115,27 @@ impl Dispatcher {
                 return HealthResult::error(e.to_string());
             }
         };
-        let mut result = match inst.guests.check_health().await {
+        let mut result = match inst.guests().check_health().await {
             Ok(h) => h,
             Err(e) => HealthResult::error(e.to_string()),
         };
-        if let Some(reload) = inst.reload_error() {
+        let running = inst.module();
+        let rejected = inst.rejected();
+        if let Some(r) = rejected.as_ref().filter(|r| r.digest != running.sha256) {
             result.message = format!(
-                "{} (warning: the module file changed but could not be loaded, the previous version is still serving: {reload})",
-                result.message
+                "{} (warning: a new version of module {:?} could not be loaded and was refused; sha256:{} keeps serving: {})",
+                result.message,
+                inst.reference(),
+                running.sha256,
+                r.reason
             );
         }
+        result.json_details = Some(health_details(
+            result.json_details.take(),
+            &inst,
+            &running,
+            rejected.as_ref(),
+        ));
         self.record(
             "checkHealth",
             Some(&inst),
@@ -153,7 +164,7 @@ impl Dispatcher {
                 return ResourceResponse::json_error(status, &e.to_string());
             }
         };
-        let resp = match inst.guests.call_resource(&req).await {
+        let resp = match inst.guests().call_resource(&req).await {
             Ok(r) => r,
             Err(e) => {
                 let q = guest_error(&e);
@@ -176,7 +187,7 @@ impl Dispatcher {
             self.record("subscribeStream", None, start, true);
             instance_error(&e)
         })?;
-        let r = inst.guests.subscribe_stream(path, data).await;
+        let r = inst.guests().subscribe_stream(path, data).await;
         self.record("subscribeStream", Some(&inst), start, r.is_err());
         Ok(match r.map_err(|e| guest_error(&e))? {
             StreamDecision::Ok(Subscription { initial, .. }) => {
@@ -198,7 +209,7 @@ impl Dispatcher {
             self.record("publishStream", None, start, true);
             instance_error(&e)
         })?;
-        let r = inst.guests.publish_stream(path, data).await;
+        let r = inst.guests().publish_stream(path, data).await;
         self.record("publishStream", Some(&inst), start, r.is_err());
         r.map_err(|e| guest_error(&e))
     }
@@ -219,7 +230,7 @@ impl Dispatcher {
             instance_error(&e)
         })?;
         let interval = match inst
-            .guests
+            .guests()
             .subscribe_stream(&path, &data)
             .await
             .map_err(|e| guest_error(&e))?
@@ -240,7 +251,11 @@ impl Dispatcher {
                 ));
             }
         };
-        let mut streamer = inst.guests.streamer().await.map_err(|e| guest_error(&e))?;
+        let mut streamer = inst
+            .guests()
+            .streamer()
+            .await
+            .map_err(|e| guest_error(&e))?;
         let (tx, rx) = mpsc::channel(16);
         let this = self.clone();
         tokio::spawn(async move {
@@ -253,6 +268,20 @@ impl Dispatcher {
                 tokio::select! {
                     _ = tx.closed() => break,
                     _ = ticker.tick() => {}
+                }
+                // A rollout moved the datasource: the stream follows at this tick.
+                let serving = inst.guests();
+                if !Arc::ptr_eq(&serving, &streamer.pool) {
+                    match serving.streamer().await {
+                        Ok(next) => {
+                            tracing::info!(path = %path, sha256 = %serving.module().sha256, "stream moved to the module version now serving");
+                            streamer = next;
+                            last_schema = None;
+                        }
+                        Err(e) => {
+                            tracing::warn!(path = %path, error = %e, "stream stays on its module version for now")
+                        }
+                    }
                 }
                 let tick_start = Instant::now();
                 match streamer.tick(&path, &data).await {
@@ -295,9 +324,43 @@ impl Dispatcher {
     pub fn metrics_text(&self) -> String {
         self.metrics.render(
             self.instances.active(),
+            &self.instances.versions(),
             &self.instances.runtime().cache().stats(),
         )
     }
+}
+
+/// CheckHealth's details: the module's own, with the host's view of the module under `quarry`
+/// (the reference, the version running and the last one refused).
+fn health_details(
+    module_details: Option<String>,
+    inst: &DatasourceInstance,
+    running: &crate::runtime::CompiledModule,
+    rejected: Option<&crate::instance::Rejected>,
+) -> String {
+    let rfc3339 = |t| humantime::format_rfc3339_seconds(t).to_string();
+    let quarry = serde_json::json!({
+        "module": inst.reference(),
+        "running": {
+            "sha256": running.sha256,
+            "contract": running.contract_name,
+            "loadedAt": rfc3339(running.loaded_at),
+            "since": rfc3339(inst.since()),
+        },
+        "rejected": rejected.map(|r| serde_json::json!({
+            "sha256": r.digest,
+            "reason": r.reason,
+            "at": rfc3339(r.at),
+        })),
+    });
+    let mut details = match module_details.map(|d| serde_json::from_str::<serde_json::Value>(&d)) {
+        None => serde_json::Map::new(),
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        Some(Ok(other)) => serde_json::Map::from_iter([("module".to_string(), other)]),
+        Some(Err(_)) => serde_json::Map::new(),
+    };
+    details.insert("quarry".into(), quarry);
+    serde_json::Value::Object(details).to_string()
 }
 
 async fn run_query(inst: &DatasourceInstance, q: DataQuery) -> DataResponse {
@@ -311,7 +374,7 @@ async fn run_query(inst: &DatasourceInstance, q: DataQuery) -> DataResponse {
             ))),
         };
     }
-    match inst.guests.query(&q).await {
+    match inst.guests().query(&q).await {
         Ok(frames) => DataResponse {
             frames,
             error: None,
@@ -326,7 +389,9 @@ async fn run_query(inst: &DatasourceInstance, q: DataQuery) -> DataResponse {
 /// A failure to get the datasource instance, as a per-query error.
 pub(crate) fn instance_error(e: &InstanceError) -> QueryError {
     let status = match e {
-        InstanceError::NoDatasource | InstanceError::Settings { .. } => 400,
+        InstanceError::NoDatasource
+        | InstanceError::Settings { .. }
+        | InstanceError::Reference { .. } => 400,
         InstanceError::Module { source, .. } => match source {
             ModuleError::InvalidName { .. } => 400,
             ModuleError::NotFound { .. } => 404,

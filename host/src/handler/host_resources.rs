@@ -5,7 +5,12 @@
 //! - `GET _quarry/modules`: every `.wasm` in the modules directory, with its size, SHA-256,
 //!   contract version and descriptor, or why it cannot load.
 //! - `GET _quarry/status`: the datasource's module reference, the version running (name,
-//!   SHA-256, contract, size, when it was loaded, descriptor) and the last failed reload.
+//!   SHA-256, contract, size, when it was loaded, descriptor), the version a rollback would
+//!   return to, and the last version refused and why.
+//! - `GET _quarry/instances` (org admins): every live datasource instance of the caller's org,
+//!   with its module reference and the version it runs.
+//! - `POST _quarry/rollback` (org admins): moves every datasource on this datasource's module
+//!   reference back to the version it ran before; the version left is refused from then on.
 
 use std::time::{Duration, SystemTime};
 
@@ -40,14 +45,26 @@ impl Dispatcher {
         match (req.method.to_ascii_uppercase().as_str(), rest) {
             ("GET", "modules") => json_response(modules(self.runtime()).await),
             ("GET", "status") => json_response(self.status(ctx).await),
-            (_, "modules" | "status") => ResourceResponse::json_error(
+            ("GET", "instances") => match admin(ctx) {
+                Ok(()) => json_response(self.instances_json(ctx)),
+                Err(denied) => denied,
+            },
+            ("POST", "rollback") => match admin(ctx) {
+                Ok(()) => self.rollback(ctx).await,
+                Err(denied) => denied,
+            },
+            (_, "modules" | "status" | "instances") => ResourceResponse::json_error(
                 405,
                 &format!("{RESERVED_PREFIX}{rest} answers GET only"),
+            ),
+            (_, "rollback") => ResourceResponse::json_error(
+                405,
+                &format!("{RESERVED_PREFIX}rollback answers POST only"),
             ),
             _ => ResourceResponse::json_error(
                 404,
                 &format!(
-                    "no host resource {path:?}: the host answers {RESERVED_PREFIX}modules and {RESERVED_PREFIX}status (paths under {RESERVED_PREFIX} never reach the module)"
+                    "no host resource {path:?}: the host answers {RESERVED_PREFIX}modules, {RESERVED_PREFIX}status, {RESERVED_PREFIX}instances and {RESERVED_PREFIX}rollback (paths under {RESERVED_PREFIX} never reach the module)"
                 ),
             ),
         }
@@ -64,19 +81,109 @@ impl Dispatcher {
             "uid": settings.uid,
             "module": reference,
             "running": null,
+            "since": null,
+            "previous": null,
+            "rejected": null,
             "lastReloadError": null,
             "error": null,
         });
         match self.instances.get(ctx).await {
             Ok(inst) => {
-                let module = inst.module().clone();
+                let module = inst.module();
                 out["running"] = module_json(self.runtime(), &module).await;
+                out["since"] = rfc3339(inst.since()).into();
+                out["previous"] = inst.previous().map(|v| version_json(&v.module)).into();
+                out["rejected"] = inst.rejected().map(|r| rejected_json(&r)).into();
                 out["lastReloadError"] = inst.reload_error().into();
             }
             Err(e) => out["error"] = e.to_string().into(),
         }
         out
     }
+}
+
+impl Dispatcher {
+    /// Every live instance of the caller's org.
+    fn instances_json(&self, ctx: &PluginContext) -> Value {
+        let mut list: Vec<Value> = self
+            .instances
+            .live()
+            .into_iter()
+            .filter(|i| i.org_id == ctx.org_id)
+            .map(|i| {
+                let module = i.module();
+                json!({
+                    "uid": i.settings.uid,
+                    "name": i.settings.name,
+                    "module": i.reference(),
+                    "sha256": module.sha256,
+                    "contract": module.contract_name,
+                    "loadedAt": rfc3339(module.loaded_at),
+                    "since": rfc3339(i.since()),
+                    "idleSeconds": i.idle_for().as_secs(),
+                    "previous": i.previous().map(|v| v.module.sha256.clone()),
+                    "rejected": i.rejected().map(|r| rejected_json(&r)),
+                })
+            })
+            .collect();
+        list.sort_by(|a, b| a["uid"].as_str().cmp(&b["uid"].as_str()));
+        json!({ "instances": list })
+    }
+
+    async fn rollback(&self, ctx: &PluginContext) -> ResourceResponse {
+        let inst = match self.instances.get(ctx).await {
+            Ok(i) => i,
+            Err(e) => {
+                let status = super::dispatch::instance_error(&e).status;
+                return ResourceResponse::json_error(status, &e.to_string());
+            }
+        };
+        match self.instances.roll_back(&inst).await {
+            Ok((from, to)) => json_response(json!({
+                "module": inst.reference(),
+                "from": version_json(&from.module),
+                "to": version_json(&to.module),
+            })),
+            Err(e @ crate::instance::RollbackError::NoPrevious { .. }) => {
+                ResourceResponse::json_error(409, &e.to_string())
+            }
+            Err(e) => ResourceResponse::json_error(500, &e.to_string()),
+        }
+    }
+}
+
+/// Operator actions and the fleet view are for org admins only.
+fn admin(ctx: &PluginContext) -> Result<(), ResourceResponse> {
+    if ctx.user_role.eq_ignore_ascii_case("admin") {
+        return Ok(());
+    }
+    Err(ResourceResponse::json_error(
+        403,
+        &format!(
+            "this host resource is for org admins (your role: {})",
+            if ctx.user_role.is_empty() {
+                "none sent"
+            } else {
+                &ctx.user_role
+            }
+        ),
+    ))
+}
+
+fn version_json(module: &CompiledModule) -> Value {
+    json!({
+        "sha256": module.sha256,
+        "contract": module.contract_name,
+        "loadedAt": rfc3339(module.loaded_at),
+    })
+}
+
+fn rejected_json(r: &crate::instance::Rejected) -> Value {
+    json!({
+        "sha256": r.digest,
+        "reason": r.reason,
+        "at": rfc3339(r.at),
+    })
 }
 
 fn json_response(body: Value) -> ResourceResponse {

@@ -24,6 +24,8 @@ pub struct PluginContext {
     pub datasource: Option<DatasourceSettings>,
     /// Per-request Grafana configuration (`GF_*` keys); a change recreates the instance.
     pub grafana_config: BTreeMap<String, String>,
+    /// The calling user's org role (`Admin`, `Editor`, `Viewer`), empty when Grafana sent none.
+    pub user_role: String,
 }
 
 impl fmt::Debug for PluginContext {
@@ -37,6 +39,7 @@ impl fmt::Debug for PluginContext {
                 "grafana_config_keys",
                 &self.grafana_config.keys().collect::<Vec<_>>(),
             )
+            .field("user_role", &self.user_role)
             .finish()
     }
 }

@@ -1,21 +1,28 @@
 //! Datasource instances: one live module instance per Grafana datasource, created on first use,
-//! recreated when Grafana's settings change, and hot-reloaded when its `.wasm` file changes.
+//! recreated when Grafana's settings change, moved to a new module version only by a rollout
+//! that accepted it, and disposed when unused.
 //!
 //! Mirrors the Go SDK's instance manager: keyed by org, id and uid, rebuilt when `lastUpdatedMS`
-//! or the Grafana config changes. A replaced instance is disposed when its last in-flight call
-//! releases it (each call holds an `Arc`).
+//! or the Grafana config changes. Each call holds the module pool it started on, so a rollout
+//! never disturbs a call in flight; the pool is freed when its last call ends.
+
+mod reference;
+mod rollout;
+mod source;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Instant, SystemTime};
+
+pub use reference::{ModuleRef, ReferenceError};
+pub use rollout::RollbackError;
+pub(crate) use source::{Rejected, Source, Version};
 
 use crate::handler::{DatasourceSettings, PluginContext};
 use crate::policy::{ModulePolicy, PolicyError};
-use crate::runtime::{CompiledModule, FileStamp, GuestError, GuestPool, ModuleError, Runtime};
-
-/// How often a live instance checks whether its module file changed on disk.
-const RELOAD_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, Runtime};
+use source::{Origin, Sources};
 
 /// Why a datasource instance could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -27,6 +34,9 @@ pub enum InstanceError {
     /// `jsonData` is not what the host needs.
     #[error("datasource {uid:?}: {source}")]
     Settings { uid: String, source: PolicyError },
+    /// `jsonData.module` is not a reference the host understands.
+    #[error("datasource {uid:?}: {source}")]
+    Reference { uid: String, source: ReferenceError },
     #[error("datasource {uid:?}: {source}")]
     Module { uid: String, source: ModuleError },
     /// The module refused the settings or failed while creating its instance.
@@ -36,13 +46,16 @@ pub enum InstanceError {
 
 /// A live datasource instance.
 pub struct DatasourceInstance {
+    pub org_id: i64,
     pub settings: DatasourceSettings,
     grafana_config: BTreeMap<String, String>,
-    pub guests: Arc<GuestPool>,
-    next_reload_check: Mutex<Instant>,
-    /// The last hot-reload failure, shown in health checks while the old module keeps serving,
-    /// and the file version that failed, which is not retried until the file changes again.
-    reload_error: Mutex<Option<(String, Option<FileStamp>)>>,
+    policy: ModulePolicy,
+    source: Arc<Source>,
+    /// The pool of the version serving this datasource; a rollout swaps it.
+    serving: Mutex<Arc<GuestPool>>,
+    /// When this datasource started running the version it runs now.
+    since: Mutex<SystemTime>,
+    last_used: Mutex<Instant>,
     active: Arc<AtomicI64>,
 }
 
@@ -50,40 +63,65 @@ impl std::fmt::Debug for DatasourceInstance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatasourceInstance")
             .field("settings", &self.settings)
-            .field("module", &self.module().name())
+            .field("module", &self.source.reference)
             .finish_non_exhaustive()
     }
 }
 
 impl DatasourceInstance {
-    pub fn module(&self) -> &Arc<CompiledModule> {
-        self.guests.module()
+    /// The pool calls start on now; a call keeps it to the end even if a rollout swaps it.
+    pub fn guests(&self) -> Arc<GuestPool> {
+        self.serving.lock().expect("serving lock").clone()
     }
 
+    /// The version serving now.
+    pub fn module(&self) -> Arc<CompiledModule> {
+        self.guests().module().clone()
+    }
+
+    /// `jsonData.module` as the datasource wrote it.
+    pub fn reference(&self) -> &str {
+        &self.source.reference
+    }
+
+    /// The module's name (metrics and logs).
+    pub fn module_name(&self) -> &str {
+        self.source.name()
+    }
+
+    /// When this datasource started running the version it runs now.
+    pub fn since(&self) -> SystemTime {
+        *self.since.lock().expect("since lock")
+    }
+
+    /// The last version of this datasource's module that was refused, and why.
+    pub(crate) fn rejected(&self) -> Option<Rejected> {
+        self.source.rejected()
+    }
+
+    /// The version a rollback would go back to.
+    pub(crate) fn previous(&self) -> Option<Version> {
+        self.source.previous()
+    }
+
+    /// The last refusal, as health checks and status show it.
     pub fn reload_error(&self) -> Option<String> {
-        let failed = self.reload_error.lock().expect("reload error lock");
-        failed.as_ref().map(|(message, _)| message.clone())
+        self.rejected().map(|r| r.reason)
     }
 
-    /// Whether the module file changed since it was compiled and this version has not
-    /// already failed to load.
-    fn module_file_changed(&self) -> bool {
-        if self.module().is_current() {
-            return false;
-        }
-        let now = FileStamp::of(self.module().path()).ok();
-        let failed = self.reload_error.lock().expect("reload error lock");
-        !matches!(&*failed, Some((_, stamp)) if *stamp == now)
+    fn touch(&self) {
+        *self.last_used.lock().expect("last used lock") = Instant::now();
     }
 
-    fn due_for_reload_check(&self) -> bool {
-        let mut next = self.next_reload_check.lock().expect("reload check lock");
-        let now = Instant::now();
-        if now < *next {
-            return false;
-        }
-        *next = now + RELOAD_CHECK_INTERVAL;
-        true
+    /// How long since the last call.
+    pub fn idle_for(&self) -> std::time::Duration {
+        self.last_used.lock().expect("last used lock").elapsed()
+    }
+
+    /// Moves this datasource to `pool` (a rollout accepted its version).
+    fn serve(&self, pool: Arc<GuestPool>) {
+        *self.serving.lock().expect("serving lock") = pool;
+        *self.since.lock().expect("since lock") = SystemTime::now();
     }
 }
 
@@ -92,7 +130,7 @@ impl Drop for DatasourceInstance {
         self.active.fetch_sub(1, Ordering::Relaxed);
         tracing::debug!(
             dsUid = %self.settings.uid,
-            module = %self.module().name(),
+            module = %self.source.reference,
             "disposed datasource instance"
         );
     }
@@ -100,39 +138,74 @@ impl Drop for DatasourceInstance {
 
 type Slot = Arc<tokio::sync::Mutex<Option<Arc<DatasourceInstance>>>>;
 
-/// Finds or builds the live instance for a request's datasource.
-#[derive(Debug)]
-pub struct InstanceManager {
+struct Inner {
     runtime: Runtime,
     slots: Mutex<HashMap<String, Slot>>,
+    sources: Sources,
     active: Arc<AtomicI64>,
+}
+
+/// Finds or builds the live instance for a request's datasource; a background task looks for
+/// new module versions and rolls them out (see [`rollout`]).
+pub struct InstanceManager {
+    inner: Arc<Inner>,
+    watching: AtomicBool,
+}
+
+impl std::fmt::Debug for InstanceManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceManager")
+            .field("active", &self.active())
+            .finish_non_exhaustive()
+    }
 }
 
 impl InstanceManager {
     pub fn new(runtime: Runtime) -> Self {
         InstanceManager {
-            runtime,
-            slots: Mutex::default(),
-            active: Arc::default(),
+            inner: Arc::new(Inner {
+                runtime,
+                slots: Mutex::default(),
+                sources: Sources::default(),
+                active: Arc::default(),
+            }),
+            watching: AtomicBool::new(false),
         }
     }
 
     pub fn runtime(&self) -> &Runtime {
-        &self.runtime
+        &self.inner.runtime
     }
 
     /// Number of live datasource instances.
     pub fn active(&self) -> i64 {
-        self.active.load(Ordering::Relaxed)
+        self.inner.active.load(Ordering::Relaxed)
+    }
+
+    /// Every live datasource instance (those being created right now excepted).
+    pub fn live(&self) -> Vec<Arc<DatasourceInstance>> {
+        self.inner.live()
+    }
+
+    /// How many live instances run each module version: `(module, sha256, count)`.
+    pub fn versions(&self) -> Vec<(String, String, usize)> {
+        let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for inst in self.live() {
+            let key = (inst.module_name().to_string(), inst.module().sha256.clone());
+            *counts.entry(key).or_default() += 1;
+        }
+        counts.into_iter().map(|((m, d), n)| (m, d, n)).collect()
     }
 
     /// The instance for this request, creating or replacing it as needed.
     pub async fn get(&self, ctx: &PluginContext) -> Result<Arc<DatasourceInstance>, InstanceError> {
+        self.watch();
         let settings = ctx.datasource.as_ref().ok_or(InstanceError::NoDatasource)?;
         // A uid is unique only within an org, so the org is part of the key (the Go SDK keys
         // by the numeric id, which newer Grafana may leave at 0).
         let key = format!("{}/{}/{}", ctx.org_id, settings.id, settings.uid);
         let slot = self
+            .inner
             .slots
             .lock()
             .expect("instance slots lock")
@@ -145,10 +218,8 @@ impl InstanceManager {
             if live.settings.updated_ms == settings.updated_ms
                 && live.grafana_config == ctx.grafana_config
             {
-                if live.due_for_reload_check() && live.module_file_changed() {
-                    self.hot_reload(&mut current, ctx).await;
-                }
-                return Ok(current.as_ref().expect("instance present").clone());
+                live.touch();
+                return Ok(live.clone());
             }
             let why = if live.settings.updated_ms != settings.updated_ms {
                 "settings changed (lastUpdatedMS)"
@@ -157,80 +228,128 @@ impl InstanceManager {
             };
             tracing::info!(dsUid = %settings.uid, reason = why, "recreating datasource instance");
         }
-        let fresh = self.create(settings, &ctx.grafana_config).await?;
+        let fresh = self
+            .inner
+            .create(ctx.org_id, settings, &ctx.grafana_config)
+            .await?;
         *current = Some(fresh.clone());
         Ok(fresh)
     }
 
-    /// Swaps in a rebuilt instance for a changed module file; keeps the old one if the new
-    /// module fails to compile or instantiate.
-    async fn hot_reload(&self, current: &mut Option<Arc<DatasourceInstance>>, ctx: &PluginContext) {
-        let live = current.as_ref().expect("instance present").clone();
-        let stamp = FileStamp::of(live.module().path()).ok();
-        match self.create(&live.settings, &ctx.grafana_config).await {
-            Ok(fresh) => {
-                tracing::info!(
-                    dsUid = %live.settings.uid,
-                    module = %fresh.module().name(),
-                    "module file changed: reloaded"
-                );
-                *current = Some(fresh);
-            }
-            Err(e) => {
-                tracing::error!(
-                    dsUid = %live.settings.uid,
-                    error = %e,
-                    "module file changed but the new version failed; still serving the previous one"
-                );
-                *live.reload_error.lock().expect("reload error lock") =
-                    Some((e.to_string(), stamp));
-            }
+    /// Goes back to the version the datasource's module ran before the current one, for every
+    /// datasource on that module; the version left is refused from then on.
+    ///
+    /// # Errors
+    /// When there is no previous version, or it cannot be instantiated again.
+    pub(crate) async fn roll_back(
+        &self,
+        inst: &DatasourceInstance,
+    ) -> Result<(Version, Version), RollbackError> {
+        rollout::roll_back(&self.inner.runtime, &inst.source).await
+    }
+
+    /// Starts the background task that looks for new versions and disposes idle instances, once,
+    /// from inside the runtime.
+    fn watch(&self) {
+        if self.watching.swap(true, Ordering::Relaxed) {
+            return;
         }
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let interval = self.inner.runtime.limits().module_poll_interval;
+        tokio::spawn(rollout::watch(weak, interval));
+    }
+}
+
+impl Inner {
+    fn live(&self) -> Vec<Arc<DatasourceInstance>> {
+        let slots: Vec<Slot> = self
+            .slots
+            .lock()
+            .expect("instance slots lock")
+            .values()
+            .cloned()
+            .collect();
+        slots
+            .iter()
+            .filter_map(|s| s.try_lock().ok().and_then(|g| g.clone()))
+            .collect()
+    }
+
+    /// Disposes instances nobody called for `ttl` and nobody holds (a running stream or call
+    /// keeps its instance alive).
+    fn dispose_idle(&self, ttl: std::time::Duration) {
+        let mut slots = self.slots.lock().expect("instance slots lock");
+        slots.retain(|_, slot| {
+            let Ok(mut guard) = slot.try_lock() else {
+                return true;
+            };
+            let idle = guard
+                .as_ref()
+                .is_some_and(|i| i.idle_for() >= ttl && Arc::strong_count(i) == 1);
+            if idle {
+                let inst = guard.take().expect("checked above");
+                tracing::info!(
+                    dsUid = %inst.settings.uid,
+                    idle_s = inst.idle_for().as_secs(),
+                    "datasource instance idle: disposing it"
+                );
+            }
+            guard.is_some()
+        });
     }
 
     async fn create(
         &self,
+        org_id: i64,
         settings: &DatasourceSettings,
         grafana_config: &BTreeMap<String, String>,
     ) -> Result<Arc<DatasourceInstance>, InstanceError> {
-        let policy =
-            ModulePolicy::from_settings(settings).map_err(|source| InstanceError::Settings {
-                uid: settings.uid.clone(),
-                source,
-            })?;
-        let name = policy
+        let uid = || settings.uid.clone();
+        let policy = ModulePolicy::from_settings(settings)
+            .map_err(|source| InstanceError::Settings { uid: uid(), source })?;
+        let text = policy
             .module_name()
-            .map_err(|source| InstanceError::Settings {
-                uid: settings.uid.clone(),
-                source,
-            })?
-            .to_string();
-        let module = self
-            .runtime
-            .load(&name)
+            .map_err(|source| InstanceError::Settings { uid: uid(), source })?;
+        let reference = ModuleRef::parse(text)
+            .map_err(|source| InstanceError::Reference { uid: uid(), source })?;
+        let origin = match &reference {
+            ModuleRef::File { name, pin } => Origin::File {
+                name: name.clone(),
+                path: self
+                    .runtime
+                    .module_path(name)
+                    .map_err(|source| InstanceError::Module { uid: uid(), source })?,
+                pin: pin.clone(),
+            },
+        };
+        let source = self.sources.get(&reference.to_string(), || origin);
+        // A rollout of this source in progress finishes first, so the new instance is either
+        // counted among its users or created on the version it accepted.
+        let _rollout = source.rollout.lock().await;
+        let version = source
+            .version(&self.runtime)
             .await
-            .map_err(|source| InstanceError::Module {
-                uid: settings.uid.clone(),
-                source,
-            })?;
+            .map_err(|source| InstanceError::Module { uid: uid(), source })?;
         let guests = self
             .runtime
-            .instantiate(module, settings, &policy)
+            .instantiate(version.module.clone(), settings, &policy)
             .await
-            .map_err(|source| InstanceError::Create {
-                uid: settings.uid.clone(),
-                source,
-            })?;
+            .map_err(|source| InstanceError::Create { uid: uid(), source })?;
         self.active.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(dsUid = %settings.uid, module = %name, "created datasource instance");
-        Ok(Arc::new(DatasourceInstance {
+        tracing::debug!(dsUid = %settings.uid, module = %source.reference, "created datasource instance");
+        let inst = Arc::new(DatasourceInstance {
+            org_id,
             settings: settings.clone(),
             grafana_config: grafana_config.clone(),
-            guests,
-            next_reload_check: Mutex::new(Instant::now() + RELOAD_CHECK_INTERVAL),
-            reload_error: Mutex::new(None),
+            policy,
+            source: source.clone(),
+            serving: Mutex::new(guests),
+            since: Mutex::new(SystemTime::now()),
+            last_used: Mutex::new(Instant::now()),
             active: self.active.clone(),
-        }))
+        });
+        source.add_user(&inst);
+        Ok(inst)
     }
 }
 
@@ -256,6 +375,7 @@ mod tests {
             (r#"{"module": 3}"#, "jsonData.module"),
             ("not json", "not valid JSON"),
             (r#"{"module":"absent"}"#, "not found"),
+            (r#"{"module":"absent@sha256:12"}"#, "64 hex digits"),
         ] {
             let ctx = PluginContext {
                 datasource: Some(settings(json)),

@@ -58,6 +58,18 @@ pub const COMPILE_CONCURRENCY: HostSetting = HostSetting {
     default: 2,
     unit: "compiles",
 };
+pub const MODULE_POLL_INTERVAL_MS: HostSetting = HostSetting {
+    key: "module_poll_interval_ms",
+    what: "how often module files (and registry tags) in use are looked at for a new version, which is then compiled and health-checked off the request path before it serves",
+    default: 1000,
+    unit: "ms",
+};
+pub const IDLE_INSTANCE_TTL_S: HostSetting = HostSetting {
+    key: "idle_instance_ttl_s",
+    what: "a datasource instance not called for this long is disposed and its memory returned; the next call creates it again",
+    default: 3600,
+    unit: "s",
+};
 
 /// Every process-wide numeric setting, in the order the README lists them.
 pub const HOST_SETTINGS: &[HostSetting] = &[
@@ -67,6 +79,8 @@ pub const HOST_SETTINGS: &[HostSetting] = &[
     MAX_MODULE_MB,
     COMPILE_TIMEOUT_S,
     COMPILE_CONCURRENCY,
+    MODULE_POLL_INTERVAL_MS,
+    IDLE_INSTANCE_TTL_S,
 ];
 
 /// `cache_dir`: where compiled modules are kept; `off` disables the cache.
@@ -100,6 +114,10 @@ pub struct HostLimits {
     /// Read-only directories of compiled modules shipped with the plugin.
     pub precompiled_dirs: Vec<PathBuf>,
     pub opt_level: OptLevel,
+    /// How often sources in use are looked at for a new version.
+    pub module_poll_interval: Duration,
+    /// How long an unused datasource instance lives.
+    pub idle_instance_ttl: Duration,
 }
 
 impl Default for HostLimits {
@@ -114,6 +132,8 @@ impl Default for HostLimits {
             cache_dir: beside_executable("cache"),
             precompiled_dirs: beside_executable("precompiled").into_iter().collect(),
             opt_level: OptLevel::Speed,
+            module_poll_interval: Duration::from_millis(MODULE_POLL_INTERVAL_MS.default),
+            idle_instance_ttl: Duration::from_secs(IDLE_INSTANCE_TTL_S.default),
         }
     }
 }
@@ -179,6 +199,12 @@ impl HostLimits {
         }
         if let Some(n) = read(&COMPILE_CONCURRENCY)? {
             l.compile_concurrency = n as usize;
+        }
+        if let Some(ms) = read(&MODULE_POLL_INTERVAL_MS)? {
+            l.module_poll_interval = Duration::from_millis(ms);
+        }
+        if let Some(s) = read(&IDLE_INSTANCE_TTL_S)? {
+            l.idle_instance_ttl = Duration::from_secs(s);
         }
         if let Some((_, dir)) = raw(CACHE_DIR_KEY) {
             let dir = dir.trim();

@@ -66,6 +66,15 @@ pub enum ModuleError {
         "module {path} does not export {CONTRACT_PACKAGE}/datasource (exports: {exports}); a Rust module needs crate-type = [\"cdylib\"] and quarry_guest::export!(YourType)"
     )]
     NoContract { path: PathBuf, exports: String },
+    /// The file's content is not the one the datasource pinned.
+    #[error(
+        "module {path} has sha256:{found}, but the datasource pins sha256:{pinned}: it is not loaded (put the pinned version back, or change the pin in jsonData.module)"
+    )]
+    PinMismatch {
+        path: PathBuf,
+        pinned: String,
+        found: String,
+    },
     /// Its exports do not match the contract it names.
     #[error("module {path} does not match the contract it names: {reason}")]
     Link { path: PathBuf, reason: String },

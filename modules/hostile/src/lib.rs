@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use quarry_guest::{
-    DataQuery, Datasource, Descriptor, Error, Frame, InstanceSettings, ResourceRequest,
+    DataQuery, Datasource, Descriptor, Error, Frame, Health, InstanceSettings, ResourceRequest,
     ResourceResponse, SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
 };
 use serde::Deserialize;
@@ -60,6 +60,19 @@ struct Model {
 pub struct Hostile {
     /// Whatever secure settings the host passed, for `read_secrets`.
     secrets: BTreeMap<String, String>,
+    /// `jsonData.hostileHealth == "fail"`: the health check fails, as a broken new version
+    /// of a module would (rollout tests).
+    fail_health: bool,
+}
+
+/// Settings a rollout test uses to make this module a bad new version of another.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    #[serde(default)]
+    hostile_health: String,
+    #[serde(default)]
+    hostile_create: String,
 }
 
 impl Datasource for Hostile {
@@ -75,9 +88,24 @@ impl Datasource for Hostile {
     }
 
     fn new(settings: InstanceSettings) -> Result<Self, Error> {
+        let own: Settings = settings.json_data().unwrap_or_default();
+        if own.hostile_create == "fail" {
+            return Err(Error::bad_request(
+                "hostileCreate is \"fail\": refusing these settings",
+            ));
+        }
         Ok(Hostile {
             secrets: settings.secure_json_data,
+            fail_health: own.hostile_health == "fail",
         })
+    }
+
+    fn check_health(&self) -> Health {
+        if self.fail_health {
+            Health::error("hostileHealth is \"fail\"")
+        } else {
+            Health::ok("hostile module ready")
+        }
     }
 
     fn query(&self, query: DataQuery) -> Result<Vec<Frame>, Error> {
