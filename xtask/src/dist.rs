@@ -63,7 +63,10 @@ fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut cmd = Command::new("strip");
-    cmd.arg("--strip-debug").arg(exe);
+    // `.debug_gdb_scripts` (rustc's pointer to its gdb pretty-printers) is not debug information
+    // to strip, so --strip-debug keeps it; it is useless in a shipped plugin.
+    cmd.args(["--strip-debug", "--remove-section=.debug_gdb_scripts"])
+        .arg(exe);
     run(cmd).context("stripping debug information (binutils' strip is needed)")?;
     let sections = elf_section_names(&std::fs::read(exe)?)?;
     if let Some(debug) = sections.iter().find(|s| s.starts_with(".debug")) {
