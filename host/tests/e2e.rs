@@ -17,8 +17,10 @@ mod e2e {
     mod http_api;
     mod lifecycle;
     mod limits;
+    mod oci;
     mod polyglot;
     mod query_data;
+    pub mod registry;
     mod secrets;
     mod services;
 }
