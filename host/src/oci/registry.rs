@@ -405,10 +405,20 @@ impl Registry {
                 },
             };
         }
+        let mut cause = error_chain(e);
+        // An HTTPS handshake answered in plain HTTP: the classic loopback-registry mistake.
+        if !self.settings.plain_http(&r.registry)
+            && (cause.contains("InvalidContentType") || cause.contains("corrupt message"))
+        {
+            cause.push_str(&format!(
+                " (the registry seems to speak plain HTTP: list {} in oci_plain_http_registries, or pass --plain-http to the CLI)",
+                r.registry
+            ));
+        }
         OciError::Unreachable {
             reference: r.to_string(),
             registry: r.registry.clone(),
-            cause: error_chain(e),
+            cause,
         }
     }
 
@@ -495,4 +505,106 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against a registry that misbehaves: a hand-written HTTP server on loopback.
+
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
+
+    use super::super::{OciClient, OciError, OciSettings};
+
+    /// Answers `/v2/` with 200, a HEAD of any manifest with no digest header, a GET of
+    /// `big`'s manifest with an endless chunked body, and never answers anything of `slow`.
+    async fn hostile_registry() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            let Ok(n) = conn.read(&mut buf).await else {
+                                return;
+                            };
+                            if n == 0 {
+                                return;
+                            }
+                            head.extend_from_slice(&buf[..n]);
+                        }
+                        let text = String::from_utf8_lossy(&head).into_owned();
+                        head.clear();
+                        let line = text.lines().next().unwrap_or("").to_string();
+                        if line.contains("/slow/") {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                        if line.starts_with("GET /v2/ ") {
+                            let _ = conn
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                                .await;
+                        } else if line.starts_with("HEAD ") {
+                            let _ = conn
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                                .await;
+                        } else {
+                            let _ = conn
+                                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                                .await;
+                            let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+                            // Bounded: 64 MiB at most, far past the 4 MiB cap.
+                            for _ in 0..1024 {
+                                if conn.write_all(chunk.as_bytes()).await.is_err() {
+                                    return;
+                                }
+                            }
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    fn client(addr: &str, dir: &std::path::Path, read_timeout: Duration) -> OciClient {
+        let mut s = OciSettings::new(dir);
+        s.allowed_registries = vec![addr.to_string()];
+        s.plain_http_registries = vec![addr.to_string()];
+        s.timeouts.read = read_timeout;
+        OciClient::new(s)
+    }
+
+    #[tokio::test]
+    async fn an_endless_manifest_is_cut_at_the_cap() {
+        let addr = hostile_registry().await;
+        let dir = tempfile::tempdir().unwrap();
+        let c = client(&addr, dir.path(), Duration::from_secs(30));
+        let r = format!("oci://{addr}/big:v1").parse().unwrap();
+        // No digest header on HEAD, so the manifest is read to name it.
+        let err = c.resolve(&r, None).await.unwrap_err();
+        assert!(
+            matches!(&err, OciError::TooLarge { limit, .. } if *limit == 4 << 20),
+            "{err}"
+        );
+        assert!(err.to_string().contains("tag \"v1\""), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_registry_that_never_answers_times_out() {
+        let addr = hostile_registry().await;
+        let dir = tempfile::tempdir().unwrap();
+        // Short, so the test does not wait long; a slow machine only makes it time out sooner.
+        let c = client(&addr, dir.path(), Duration::from_millis(300));
+        let r = format!("oci://{addr}/slow:v1").parse().unwrap();
+        let err = c.resolve(&r, None).await.unwrap_err();
+        assert!(matches!(err, OciError::Timeout { .. }), "{err}");
+        assert!(err.to_string().contains("did not answer"), "{err}");
+    }
 }

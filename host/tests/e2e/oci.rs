@@ -12,9 +12,9 @@ use super::registry::Registry;
 fn quarry(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(plugin_exe());
     cmd.args(args)
-        .envs(env.iter().copied())
         .env_remove("QUARRY_REGISTRY_USERNAME")
         .env_remove("QUARRY_REGISTRY_PASSWORD")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
