@@ -317,3 +317,38 @@ fn a_registry_login_is_used_and_a_wrong_one_is_named() {
     reg.oras_ok(work.path(), &["pull", &target, "-o", "by-oras"]);
     assert!(std::fs::read(work.path().join("by-oras/synthetic.wasm")).unwrap() == original);
 }
+
+#[test]
+fn a_pinned_module_in_the_store_needs_no_registry_and_a_restarted_registry_keeps_its_content() {
+    let mut reg = Registry::start();
+    let module = built_modules().join("hello.wasm");
+    let original = std::fs::read(&module).unwrap();
+    let digest = reg.oras_push_wasm(&module, "quarry/hello:v1");
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let out = work.path().join("hello.wasm");
+    let by_tag = reg.reference("quarry/hello:v1");
+    let pinned = reg.reference(&format!("quarry/hello@{digest}"));
+    ok(&pull(&store, &by_tag, &out));
+
+    reg.stop();
+    std::fs::remove_file(&out).unwrap();
+    let stdout = ok(&pull(&store, &pinned, &out));
+    assert_eq!(field(&stdout, "digest"), digest);
+    assert!(
+        std::fs::read(&out).unwrap() == original,
+        "served from the store"
+    );
+    let err = failed(&pull(&store, &by_tag, &out));
+    assert!(
+        err.contains("unreachable"),
+        "a tag needs the registry: {err}"
+    );
+
+    // Same port, same storage: the tag is still there.
+    reg.restart();
+    let fresh_store = work.path().join("fresh");
+    let stdout = ok(&pull(&fresh_store, &by_tag, &out));
+    assert_eq!(field(&stdout, "digest"), digest);
+    assert!(std::fs::read(&out).unwrap() == original);
+}
