@@ -13,6 +13,7 @@
 //! - [`runtime`]: wasmtime engine, compiled-module cache, linker, budgets (per call and for the
 //!   process), per-datasource guest pools.
 //! - [`capability`]: what modules may import: HTTP under the datasource's policy, logging.
+//! - [`oci`]: modules from OCI registries: resolve tags, pull into a verified local store, push.
 //! - `untrusted`: the checked conversion of everything a module returns.
 //! - frames are encoded by the `quarry-frame` crate (Arrow IPC and frame JSON).
 //! - [`client`]: plays Grafana's part (tests, the demo, `quarry grafana`).
@@ -25,6 +26,7 @@ pub mod handler;
 pub mod instance;
 pub mod logging;
 mod metrics;
+pub mod oci;
 pub mod policy;
 pub mod runtime;
 pub mod serve;

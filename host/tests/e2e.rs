@@ -17,9 +17,11 @@ mod e2e {
     mod http_api;
     mod lifecycle;
     mod limits;
+    mod oci;
     mod polyglot;
     mod query_data;
     mod rollout;
+    pub mod registry;
     mod secrets;
     mod services;
 }

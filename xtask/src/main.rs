@@ -6,6 +6,7 @@ mod bench;
 mod build;
 mod dist;
 mod frontend;
+mod oci_tools;
 mod package;
 mod polyglot;
 mod soak;
@@ -28,6 +29,8 @@ tasks:
                   the zip Grafana's plugin installer takes (release build, plugin.json checked);
                   --from-dist zips dist/ as it is, e.g. after signing it
   build-modules   build every module in modules/ for wasm32-wasip2
+  build-oci-tools build the CNCF distribution registry and oras (Go module proxy) into
+                  target/oci-tools/ for the OCI tests, and print the env vars they read; part of `test`
   build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
                   build the Python and JS modules (http-api-py, http-api-js); part of `test`
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
@@ -54,6 +57,12 @@ fn try_main() -> anyhow::Result<()> {
         Some("test") => test::test(rest),
         Some("dist") => dist::dist(!rest.iter().any(|a| a == "--dev")).map(|_| ()),
         Some("build-modules") => build::build_modules().map(|_| ()),
+        Some("build-oci-tools") => {
+            let tools = oci_tools::build_oci_tools()?;
+            println!("QUARRY_TEST_REGISTRY_EXE={}", tools.registry.display());
+            println!("QUARRY_TEST_ORAS_EXE={}", tools.oras.display());
+            Ok(())
+        }
         Some("build-polyglot") => polyglot::build_polyglot().map(|_| ()),
         Some("lint") => test::lint(),
         Some("bench") => bench::bench(),

@@ -17,10 +17,13 @@ pub(crate) fn test(rest: &[String]) -> anyhow::Result<()> {
     crate::wit::check()?;
     let modules = build_modules()?;
     crate::polyglot::build_polyglot()?;
+    let oci = crate::oci_tools::build_oci_tools()?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"])
         .args(rest)
-        .env("QUARRY_TEST_MODULES", &modules);
+        .env("QUARRY_TEST_MODULES", &modules)
+        .env("QUARRY_TEST_REGISTRY_EXE", &oci.registry)
+        .env("QUARRY_TEST_ORAS_EXE", &oci.oras);
     run(cmd)?;
     crate::frontend::test()?;
     conformance(&modules)

@@ -7,6 +7,7 @@ mod hints;
 mod local;
 mod manifest;
 mod new;
+mod oci;
 mod time;
 
 use std::path::PathBuf;
@@ -49,6 +50,11 @@ pub(crate) enum Command {
     },
     /// Act as Grafana: launch a plugin executable with Grafana's environment and call it over gRPC.
     Grafana(grafana::GrafanaArgs),
+    /// Publish a module to an OCI registry (CNCF Wasm layout); prints its digest and the pinned
+    /// reference.
+    Push(oci::PushArgs),
+    /// Fetch a module from an OCI registry, verified by digest, as the plugin does.
+    Pull(oci::PullArgs),
     /// Compile modules ahead of time into a directory the plugin reads compiled modules from
     /// (`precompiled/` beside its executable), with this binary's engine settings.
     Precompile {
@@ -219,6 +225,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(a) => local::stream(a).await,
         Command::Inspect { module } => local::inspect(&module).await,
         Command::Grafana(a) => grafana::run(a).await,
+        Command::Push(a) => oci::push(a).await,
+        Command::Pull(a) => oci::pull(a).await,
         Command::Precompile { out, modules } => local::precompile(&out, &modules),
     }
 }

@@ -8,8 +8,11 @@
 //! Grafana passes each key of that section to the plugin as `GF_PLUGIN_<KEY>`; `QUARRY_<KEY>` is
 //! read too, for the CLI and for running the plugin by hand.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::oci::{OciSettings, RegistryCredentials};
 
 /// A process-wide setting: its `grafana.ini` key, what it bounds and its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +92,17 @@ pub const CACHE_DIR_KEY: &str = "cache_dir";
 /// slower modules). Compiled modules of one level are never used by another.
 pub const OPT_LEVEL_KEY: &str = "opt_level";
 
+/// `oci_allowed_registries`: the registries datasources may pull modules from (`host` or
+/// `host:port`, comma separated); empty refuses every `oci://` module, naming this setting.
+pub const OCI_ALLOWED_REGISTRIES_KEY: &str = "oci_allowed_registries";
+/// `oci_plain_http_registries`: registries reached over plain HTTP (a registry on loopback).
+pub const OCI_PLAIN_HTTP_REGISTRIES_KEY: &str = "oci_plain_http_registries";
+/// `oci_credentials`: the plugin's own registry logins, a JSON object
+/// `{"<registry>": {"username": "…", "password": "…"}}`.
+pub const OCI_CREDENTIALS_KEY: &str = "oci_credentials";
+/// `oci_store_dir`: where pulled modules are kept (default `<cache_dir>/oci`).
+pub const OCI_STORE_DIR_KEY: &str = "oci_store_dir";
+
 /// How hard the compiler works on modules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OptLevel {
@@ -118,6 +132,14 @@ pub struct HostLimits {
     pub module_poll_interval: Duration,
     /// How long an unused datasource instance lives.
     pub idle_instance_ttl: Duration,
+    /// Registries `oci://` modules may come from.
+    pub oci_allowed_registries: Vec<String>,
+    /// Registries reached over plain HTTP.
+    pub oci_plain_http_registries: Vec<String>,
+    /// The plugin's registry logins, by registry.
+    pub oci_credentials: HashMap<String, RegistryCredentials>,
+    /// Where pulled modules are kept; `None` means beside the compiled-module cache.
+    pub oci_store_dir: Option<PathBuf>,
 }
 
 impl Default for HostLimits {
@@ -134,6 +156,10 @@ impl Default for HostLimits {
             opt_level: OptLevel::Speed,
             module_poll_interval: Duration::from_millis(MODULE_POLL_INTERVAL_MS.default),
             idle_instance_ttl: Duration::from_secs(IDLE_INSTANCE_TTL_S.default),
+            oci_allowed_registries: Vec::new(),
+            oci_plain_http_registries: Vec::new(),
+            oci_credentials: HashMap::new(),
+            oci_store_dir: None,
         }
     }
 }
@@ -224,7 +250,43 @@ impl HostLimits {
                 }
             };
         }
+        if let Some((_, v)) = raw(OCI_ALLOWED_REGISTRIES_KEY) {
+            l.oci_allowed_registries = comma_list(&v);
+        }
+        if let Some((_, v)) = raw(OCI_PLAIN_HTTP_REGISTRIES_KEY) {
+            l.oci_plain_http_registries = comma_list(&v);
+        }
+        if let Some((var, value)) = raw(OCI_CREDENTIALS_KEY) {
+            l.oci_credentials = parse_credentials(&value).map_err(|expected| HostSettingError {
+                var,
+                // The value holds passwords: never echoed.
+                value: "<redacted>".into(),
+                key: OCI_CREDENTIALS_KEY,
+                expected,
+            })?;
+        }
+        if let Some((_, dir)) = raw(OCI_STORE_DIR_KEY) {
+            l.oci_store_dir = Some(PathBuf::from(dir.trim()));
+        }
         Ok(l)
+    }
+
+    /// The registry settings for [`crate::oci::OciClient`]: the store defaults to `oci/` inside
+    /// the compiled-module cache directory (beside the executable when the cache is off).
+    pub fn oci_settings(&self) -> OciSettings {
+        let store_dir = self
+            .oci_store_dir
+            .clone()
+            .or_else(|| self.cache_dir.as_ref().map(|d| d.join("oci")))
+            .or_else(|| beside_executable("oci"))
+            .unwrap_or_else(|| PathBuf::from("oci"));
+        OciSettings {
+            allowed_registries: self.oci_allowed_registries.clone(),
+            plain_http_registries: self.oci_plain_http_registries.clone(),
+            credentials: self.oci_credentials.clone(),
+            max_module_bytes: self.max_module_bytes,
+            ..OciSettings::new(store_dir)
+        }
     }
 
     /// [`from_lookup`](Self::from_lookup) over the process environment.
@@ -234,6 +296,46 @@ impl HostLimits {
     pub fn from_env() -> Result<Self, HostSettingError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
+}
+
+fn comma_list(v: &str) -> Vec<String> {
+    v.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `{"<registry>": {"username": "…", "password": "…"}}`; the error says what is expected without
+/// quoting the value.
+fn parse_credentials(text: &str) -> Result<HashMap<String, RegistryCredentials>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Login {
+        username: String,
+        password: String,
+    }
+    let expected = "a JSON object of logins by registry, such as {\"ghcr.io\": {\"username\": \"…\", \"password\": \"…\"}}";
+    // serde's messages can quote the input (a password): only the position is reported.
+    let map: HashMap<String, Login> = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{expected}; the value does not parse as one (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(map
+        .into_iter()
+        .map(|(registry, l)| {
+            (
+                registry.trim().to_string(),
+                RegistryCredentials {
+                    username: l.username,
+                    password: l.password,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Half of the memory this process may use: the container's limit (cgroup v2 or v1) when there is
@@ -302,6 +404,73 @@ mod tests {
             HostLimits::from_lookup(|k| (k == "GF_PLUGIN_MAX_STREAMS").then(|| "many".into()))
                 .unwrap_err();
         assert!(err.to_string().contains("GF_PLUGIN_MAX_STREAMS"), "{err}");
+    }
+
+    #[test]
+    fn registry_settings_are_read_and_passwords_never_echoed() {
+        let env = [
+            (
+                "GF_PLUGIN_OCI_ALLOWED_REGISTRIES",
+                "ghcr.io, 127.0.0.1:5000",
+            ),
+            ("GF_PLUGIN_OCI_PLAIN_HTTP_REGISTRIES", "127.0.0.1:5000"),
+            (
+                "GF_PLUGIN_OCI_CREDENTIALS",
+                r#"{"ghcr.io": {"username": "robot", "password": "s3cret"}}"#,
+            ),
+            ("GF_PLUGIN_CACHE_DIR", "/var/cache/quarry"),
+        ];
+        let lookup = |k: &str| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let l = HostLimits::from_lookup(lookup).unwrap();
+        let s = l.oci_settings();
+        assert_eq!(s.allowed_registries, ["ghcr.io", "127.0.0.1:5000"]);
+        assert!(s.plain_http("127.0.0.1:5000") && !s.plain_http("ghcr.io"));
+        assert_eq!(s.credentials_for("ghcr.io").unwrap().password, "s3cret");
+        assert_eq!(s.store_dir, PathBuf::from("/var/cache/quarry/oci"));
+        assert_eq!(s.max_module_bytes, l.max_module_bytes);
+        assert!(!format!("{l:?}").contains("s3cret"));
+
+        let explicit = HostLimits::from_lookup(|k| {
+            (k == "QUARRY_OCI_STORE_DIR").then(|| "/srv/oci".to_string())
+        })
+        .unwrap();
+        assert_eq!(explicit.oci_settings().store_dir, PathBuf::from("/srv/oci"));
+        assert!(
+            HostLimits::default()
+                .oci_settings()
+                .allowed_registries
+                .is_empty()
+        );
+
+        let err = HostLimits::from_lookup(|k| {
+            (k == "GF_PLUGIN_OCI_CREDENTIALS")
+                .then(|| r#"{"ghcr.io": {"username": "robot", "pasword": "s3cret"}}"#.into())
+        })
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("GF_PLUGIN_OCI_CREDENTIALS"), "{msg}");
+        assert!(!msg.contains("s3cret"), "{msg}");
+    }
+
+    /// The README's settings table names every registry setting.
+    #[test]
+    fn readme_lists_the_registry_settings() {
+        let readme = include_str!("../../../README.md");
+        for key in [
+            OCI_ALLOWED_REGISTRIES_KEY,
+            OCI_PLAIN_HTTP_REGISTRIES_KEY,
+            OCI_CREDENTIALS_KEY,
+            OCI_STORE_DIR_KEY,
+        ] {
+            assert!(
+                readme.contains(&format!("| `{key}` |")),
+                "README does not document [plugin.quarry-wasm-datasource] {key}"
+            );
+        }
     }
 
     #[test]

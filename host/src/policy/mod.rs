@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::handler::DatasourceSettings;
+use crate::oci::RegistryCredentials;
 use http::{AllowedHost, HttpPolicy};
 use limits::{CallLimits, Setting};
 use secrets::{Grant, Origin, SecretGrants};
@@ -47,6 +48,9 @@ pub struct ModulePolicy {
     pub limits: CallLimits,
     pub http: HttpPolicy,
     pub secrets: SecretGrants,
+    /// `jsonData.registryUsername` with `secureJsonData.registryPassword`: the datasource's login
+    /// for its module's OCI registry. Host-owned: the password is never granted to the module.
+    registry_credentials: Option<RegistryCredentials>,
 }
 
 impl ModulePolicy {
@@ -123,12 +127,25 @@ impl ModulePolicy {
             grants: grants(get("secretGrants"))?,
             default_origins,
         };
+        let registry_credentials = registry_credentials(
+            get(REGISTRY_USERNAME_KEY),
+            settings
+                .secure_json_data
+                .get(secrets::REGISTRY_PASSWORD_KEY),
+        )?;
         Ok(ModulePolicy {
             module,
             limits,
             http,
             secrets,
+            registry_credentials,
         })
+    }
+
+    /// The datasource's registry login, when it has one; otherwise the plugin's own (by
+    /// registry) or none is used.
+    pub fn registry_credentials(&self) -> Option<&RegistryCredentials> {
+        self.registry_credentials.as_ref()
     }
 
     /// The module the datasource names.
@@ -142,6 +159,48 @@ impl ModulePolicy {
                 "the datasource names no module: set \"module\" to the name of a .wasm file in the modules directory",
             )
         })
+    }
+}
+
+/// `jsonData.registryUsername`: the user of the datasource's registry login.
+pub const REGISTRY_USERNAME_KEY: &str = "registryUsername";
+
+/// Both halves of a login, or neither.
+fn registry_credentials(
+    username: Option<&Value>,
+    password: Option<&String>,
+) -> Result<Option<RegistryCredentials>, PolicyError> {
+    let username = match username {
+        None => None,
+        Some(Value::String(u)) => Some(u.trim()).filter(|u| !u.is_empty()),
+        Some(other) => {
+            return Err(bad(
+                REGISTRY_USERNAME_KEY,
+                format!("must be a string, got {}", kind(other)),
+            ));
+        }
+    };
+    let password = password.filter(|p| !p.is_empty());
+    match (username, password) {
+        (None, None) => Ok(None),
+        (Some(u), Some(p)) => Ok(Some(RegistryCredentials {
+            username: u.to_string(),
+            password: p.clone(),
+        })),
+        (Some(_), None) => Err(bad(
+            REGISTRY_USERNAME_KEY,
+            format!(
+                "is set but secureJsonData.{} is not: set the registry password too, or clear the username",
+                secrets::REGISTRY_PASSWORD_KEY
+            ),
+        )),
+        (None, Some(_)) => Err(bad(
+            REGISTRY_USERNAME_KEY,
+            format!(
+                "is not set but secureJsonData.{} is: a registry login needs both",
+                secrets::REGISTRY_PASSWORD_KEY
+            ),
+        )),
     }
 }
 
@@ -426,6 +485,56 @@ mod tests {
             0,
             "allowed is not granted"
         );
+    }
+
+    #[test]
+    fn a_registry_login_needs_both_halves_and_never_prints_its_password() {
+        let with = |json: Value, password: Option<&str>| {
+            let mut s = settings("", json);
+            if let Some(p) = password {
+                s.secure_json_data
+                    .insert("registryPassword".into(), p.to_string());
+            }
+            ModulePolicy::from_settings(&s)
+        };
+        let p = with(
+            serde_json::json!({"registryUsername": " robot "}),
+            Some("pa55"),
+        )
+        .unwrap();
+        let c = p.registry_credentials().unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.as_str()),
+            ("robot", "pa55")
+        );
+        assert!(!format!("{p:?}").contains("pa55"));
+        assert!(
+            with(serde_json::json!({}), None)
+                .unwrap()
+                .registry_credentials()
+                .is_none()
+        );
+        for (json, password, says) in [
+            (
+                serde_json::json!({"registryUsername": "robot"}),
+                None,
+                "secureJsonData.registryPassword is not",
+            ),
+            (
+                serde_json::json!({}),
+                Some("pa55"),
+                "a registry login needs both",
+            ),
+            (
+                serde_json::json!({"registryUsername": 7}),
+                Some("pa55"),
+                "must be a string",
+            ),
+        ] {
+            let err = with(json, password).unwrap_err();
+            assert_eq!(err.key, "registryUsername");
+            assert!(err.to_string().contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -10,6 +10,10 @@ use std::fmt;
 
 use http::{HeaderName, HeaderValue};
 
+/// `secureJsonData.registryPassword`: the datasource's OCI registry password. It belongs to the
+/// host (it pulls the module); no grant can hand it to a module.
+pub const REGISTRY_PASSWORD_KEY: &str = "registryPassword";
+
 /// An HTTP origin: scheme, lower-case host and port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
@@ -156,6 +160,10 @@ pub enum GrantError {
     NoOrigin { key: String },
     #[error("secure setting {key:?}: {reason}")]
     BadHeader { key: String, reason: String },
+    #[error(
+        "the module asks for secure setting {key:?}, which belongs to the host (the registry login it pulls modules with) and is never given to a module"
+    )]
+    HostOwned { key: String },
 }
 
 /// A datasource's grants: explicit ones from `jsonData.secretGrants`, and the default origins
@@ -182,6 +190,11 @@ impl SecretGrants {
     ) -> Result<GrantedSecrets, GrantError> {
         let mut out = GrantedSecrets::default();
         for req in requests {
+            if req.key == REGISTRY_PASSWORD_KEY {
+                return Err(GrantError::HostOwned {
+                    key: req.key.clone(),
+                });
+            }
             let Some(value) = secure_json_data.get(&req.key) else {
                 continue;
             };
@@ -272,6 +285,30 @@ mod tests {
         SecretRequest {
             key: key.into(),
             usage,
+        }
+    }
+
+    #[test]
+    fn the_registry_password_is_never_granted() {
+        let mut g = SecretGrants {
+            default_origins: vec![origin("https://a")],
+            ..Default::default()
+        };
+        g.grants.insert(
+            REGISTRY_PASSWORD_KEY.into(),
+            Grant {
+                read: true,
+                attach_to: None,
+            },
+        );
+        let mut secrets = secrets();
+        secrets.insert(REGISTRY_PASSWORD_KEY.into(), "pw".into());
+        for usage in [SecretUse::Read, SecretUse::BearerToken] {
+            let err = g
+                .grant(&[req(REGISTRY_PASSWORD_KEY, usage)], &secrets)
+                .unwrap_err();
+            assert!(matches!(err, GrantError::HostOwned { .. }), "{err}");
+            assert!(err.to_string().contains("never given to a module"));
         }
     }
 
