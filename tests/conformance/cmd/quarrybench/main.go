@@ -40,6 +40,7 @@ type config struct {
 	streamWindow   time.Duration
 	scriptRounds   int
 	settle         time.Duration // pause before reading RSS or starting the CPU window
+	scenarios      map[string]bool
 }
 
 func fullConfig() config {
@@ -60,6 +61,7 @@ func quickConfig() config {
 
 // bench is one run.
 type bench struct {
+	logf     func(format string, args ...any)
 	cfg      config
 	cacheDir string
 	clkTck   float64
@@ -76,6 +78,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a short smoke run: fewer rounds, shorter windows (numbers not for comparison)")
 	rounds := flag.Int("rounds", 0, "override the number of rounds")
 	streamWindow := flag.Duration("stream-window", 0, "override the stream CPU window")
+	only := flag.String("scenarios", "queries,rss,streams,scripts", "the scenarios to run (comma-separated)")
 	flag.Parse()
 
 	cfg := fullConfig()
@@ -88,6 +91,10 @@ func main() {
 	}
 	if *streamWindow > 0 {
 		cfg.streamWindow = *streamWindow
+	}
+	cfg.scenarios = map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		cfg.scenarios[strings.TrimSpace(s)] = true
 	}
 	if err := run(cfg, *quarryExe, *referenceExe, *out, *work, *modulesDir, *repo); err != nil {
 		fmt.Fprintf(os.Stderr, "quarrybench: %v\n", err)
@@ -132,6 +139,7 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "quarrybench [%6.1fs] %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
 	}
+	b.logf = logf
 	logf("%d rounds (streams: %d rounds, %d × %d streams, %v window); machine: %s, %d cores, load %s",
 		cfg.rounds, cfg.streamRounds, cfg.streamDS, cfg.streamsPerDS, cfg.streamWindow, machine.CPU, machine.Cores, machine.LoadStart)
 
@@ -152,18 +160,25 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 			order = []kind{reference, quarry}
 		}
 		for _, k := range order {
-			stage(r, "start + queries", targets[k], b.queryBundle)
+			if cfg.scenarios["queries"] {
+				stage(r, "start + queries", targets[k], b.queryBundle)
+			}
 		}
 		for _, k := range order {
-			stage(r, "idle RSS", targets[k], func(t target) error { return b.idleRSS(t, cfg.rssInstances) })
+			if cfg.scenarios["rss"] {
+				stage(r, "idle RSS", targets[k], func(t target) error { return b.idleRSS(t, cfg.rssInstances) })
+			}
 		}
-		if r < cfg.streamRounds {
+		if r < cfg.streamRounds && cfg.scenarios["streams"] {
 			for _, k := range order {
 				stage(r, "streams", targets[k], func(t target) error {
 					return b.streams(t, cfg.streamDS, cfg.streamsPerDS, cfg.streamWindow)
 				})
 			}
 		}
+	}
+	if !cfg.scenarios["scripts"] {
+		scripts = nil
 	}
 	for _, m := range scripts {
 		for r := 0; r < cfg.scriptRounds; r++ {

@@ -22,6 +22,9 @@ import (
 // callTimeout bounds every unary call.
 const callTimeout = 120 * time.Second
 
+// streamSetupLimit bounds the time to subscribe and start all streams.
+const streamSetupLimit = 120 * time.Second
+
 // query sends req and returns the wall time from sending to having the whole response
 // (protobuf-decoded by grpc-go, as Grafana receives it); it fails on a transport error or any
 // per-query error.
@@ -313,9 +316,16 @@ func (b *bench) streams(t target, nds, perDS int, window time.Duration) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	setup := time.Now()
 	for d := 0; d < nds; d++ {
 		ds := newDatasource(int64(500+d), fmt.Sprintf("bench-stream-%02d", d), "synthetic", nil)
+		if d > 0 {
+			b.logf("  %s: %d streams set up in %.1fs, %d sent their first packet", t.kind, d*perDS, time.Since(setup).Seconds(), started.Load())
+		}
 		for s := 0; s < perDS; s++ {
+			if time.Since(setup) > streamSetupLimit {
+				return fmt.Errorf("%s: only %d of %d streams set up in %v", t.kind, d*perDS+s, nds*perDS, streamSetupLimit)
+			}
 			path := streamPath(s)
 			sctx, scancel := context.WithTimeout(ctx, callTimeout)
 			sub, err := p.stream.SubscribeStream(sctx, &pluginv2.SubscribeStreamRequest{PluginContext: ds.ctx, Path: path})
@@ -353,6 +363,7 @@ func (b *bench) streams(t target, nds, perDS int, window time.Duration) error {
 		}
 	}
 	total := int64(nds * perDS)
+	b.logf("  %s: %d streams set up in %.1fs", t.kind, total, time.Since(setup).Seconds())
 	wait := time.Now().Add(60 * time.Second)
 	for started.Load() < total && failed.Load() == 0 && time.Now().Before(wait) {
 		time.Sleep(50 * time.Millisecond)
