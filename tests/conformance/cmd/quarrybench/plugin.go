@@ -65,20 +65,15 @@ type proc struct {
 	log    *stderrLog
 }
 
-// stderrLog keeps what the plugin writes on stderr: a line count, and the hclog JSON messages
-// the driver looks for (module compilation), bounded so a chatty plugin cannot grow it.
+// stderrLog keeps what the plugin writes on stderr: a line count, the last lines, and the
+// modules of Quarry's "compiled module" log lines (hclog JSON), bounded so a chatty plugin
+// cannot grow it.
 type stderrLog struct {
 	mu       sync.Mutex
 	lines    int
-	compiles []compileLine
+	compiles []string // the module of each "compiled module" line
 	partial  []byte
 	tail     []string
-}
-
-// compileLine is one "compiled module" log line of Quarry's.
-type compileLine struct {
-	module    string
-	compileMS float64
 }
 
 func (l *stderrLog) Write(p []byte) (int, error) {
@@ -107,21 +102,32 @@ func (l *stderrLog) line(raw []byte) {
 	}
 	l.tail = append(l.tail, string(raw))
 	var entry struct {
-		Message   string          `json:"@message"`
-		Module    string          `json:"module"`
-		CompileMS json.RawMessage `json:"compile_ms"`
+		Message string `json:"@message"`
+		Module  string `json:"module"`
 	}
-	if json.Unmarshal(raw, &entry) != nil || entry.Message != "compiled module" {
-		return
+	if json.Unmarshal(raw, &entry) == nil && entry.Message == "compiled module" {
+		l.compiles = append(l.compiles, entry.Module)
 	}
-	ms, _ := strconv.ParseFloat(strings.Trim(string(entry.CompileMS), `"`), 64)
-	l.compiles = append(l.compiles, compileLine{module: entry.Module, compileMS: ms})
 }
 
-func (l *stderrLog) snapshot() (lines int, compiles []compileLine) {
+// lineCount is the number of lines written so far.
+func (l *stderrLog) lineCount() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lines, append([]compileLine(nil), l.compiles...)
+	return l.lines
+}
+
+// compilesOf counts the "compiled module" lines for module.
+func (l *stderrLog) compilesOf(module string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.compiles {
+		if c == module {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *stderrLog) lastLines() string {

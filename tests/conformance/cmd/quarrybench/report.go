@@ -41,8 +41,8 @@ func contextRows() []row {
 		{fig: figRSSFirst, name: "RSS after the first datasource instance", unit: "MiB", digits: 1},
 		{fig: figStreamCores, name: "1,000 streams: CPU as % of one core", unit: "%", digits: 1},
 		{fig: figStreamRate, name: "1,000 streams: packets delivered per second (10,000 expected)", unit: "pkt/s"},
-		{fig: figCompilesCold, name: "modules compiled by a cold start (\"compiled module\" log lines)", unit: ""},
-		{fig: figCompilesWarm, name: "modules compiled by a warm start", unit: ""},
+		{fig: figCompilesCold, name: "compilations of `synthetic` by a cold start (Quarry's \"compiled module\" log lines)", unit: ""},
+		{fig: figCompilesWarm, name: "compilations of `synthetic` by a warm start", unit: ""},
 		{fig: figLogLines, name: "stderr lines written per 1 × 1,000 query", unit: "", digits: 2},
 	}
 }
@@ -60,7 +60,9 @@ func num(x float64, digits int) string {
 	if digits == 0 {
 		digits = 2
 	}
-	return fmt.Sprintf("%.*f", digits, x)
+	s := fmt.Sprintf("%.*f", digits, x)
+	whole, frac, _ := strings.Cut(s, ".")
+	return commas(whole) + "." + frac
 }
 
 // commas groups the digits of an integer string by thousands.
