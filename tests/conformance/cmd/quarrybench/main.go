@@ -46,7 +46,7 @@ type config struct {
 func fullConfig() config {
 	return config{
 		rounds: 5, sampleTime: 2 * time.Second, throughputTime: 5 * time.Second, bigSamples: 5,
-		rssInstances: 100, streamRounds: 2, streamDS: 10, streamsPerDS: 100, streamWindow: 30 * time.Second,
+		rssInstances: 100, streamRounds: 3, streamDS: 10, streamsPerDS: 100, streamWindow: 30 * time.Second,
 		scriptRounds: 3, settle: time.Second,
 	}
 }
@@ -78,6 +78,8 @@ func main() {
 	quick := flag.Bool("quick", false, "a short smoke run: fewer rounds, shorter windows (numbers not for comparison)")
 	rounds := flag.Int("rounds", 0, "override the number of rounds")
 	streamWindow := flag.Duration("stream-window", 0, "override the stream CPU window")
+	latencyWindow := flag.Duration("latency-window", 0, "override the time each latency scenario runs per round")
+	bigSamples := flag.Int("big-samples", 0, "override the number of 1,000,000-point requests per round")
 	only := flag.String("scenarios", "queries,rss,streams,scripts", "the scenarios to run (comma-separated)")
 	flag.Parse()
 
@@ -88,6 +90,12 @@ func main() {
 	if *rounds > 0 {
 		cfg.rounds = *rounds
 		cfg.streamRounds = min(cfg.streamRounds, *rounds)
+	}
+	if *bigSamples > 0 {
+		cfg.bigSamples = *bigSamples
+	}
+	if *latencyWindow > 0 {
+		cfg.sampleTime = *latencyWindow
 	}
 	if *streamWindow > 0 {
 		cfg.streamWindow = *streamWindow

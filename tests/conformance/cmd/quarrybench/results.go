@@ -29,6 +29,7 @@ const (
 	figStreamCores  = "streams_cpu_pct"
 	figStreamRate   = "streams_packets_per_s"
 	figLogLines     = "stderr_lines_per_query"
+	figCPUPerQuery  = "cpu_us_per_q1k"
 	// + module name:
 	figScriptCold     = "script_cold_ms:"
 	figScriptWarm     = "script_warm_ms:"

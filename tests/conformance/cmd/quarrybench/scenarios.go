@@ -206,11 +206,21 @@ func (b *bench) queryBundle(t target) error {
 		return err
 	}
 	linesBefore := p.log.lineCount()
+	cpuBefore, err := cpuTicks(p.pid)
+	if err != nil {
+		return err
+	}
 	lat, err := latencies(p, small, b.cfg.sampleTime, 50, 200_000)
 	if err != nil {
 		return err
 	}
+	cpuAfter, err := cpuTicks(p.pid)
+	if err != nil {
+		return err
+	}
 	linesAfter := p.log.lineCount()
+	// the 3 warm-up calls are in the CPU window too
+	b.res.add(figCPUPerQuery, k, float64(cpuAfter-cpuBefore)/b.clkTck*1e6/float64(len(lat)+3))
 	b.res.add(figQ1kP50, k, percentile(lat, 50))
 	b.res.add(figQ1kP99, k, percentile(lat, 99))
 	b.res.add(figLogLines, k, float64(linesAfter-linesBefore)/float64(len(lat)))
