@@ -143,6 +143,7 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 	}
 	machine := describeMachine(repo, quarryExe, referenceExe)
 	scripts := scriptModules(modulesDir)
+	clockStart, clockErr := readCPUClock()
 	began := time.Now()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "quarrybench [%6.1fs] %s\n", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
@@ -195,6 +196,12 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 	}
 	b.res.Scripts = scripts
 	machine.LoadEnd = loadAverage()
+	if clockEnd, err := readCPUClock(); err == nil && clockErr == nil {
+		// the plugins' CPU counts as ours once go-plugin has waited for them, and every plugin
+		// process has been stopped and waited for by now
+		other := otherLoad(clockStart, clockEnd, b.clkTck, time.Since(began))
+		machine.OtherLoad = fmt.Sprintf("%.2f of %d cores (%.0f%%)", other, machine.Cores, 100*other/float64(machine.Cores))
+	}
 	machine.Duration = time.Since(began).Round(time.Second).String()
 	b.res.Machine = machine
 	b.res.Config = cfg.describe()

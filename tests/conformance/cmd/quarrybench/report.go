@@ -221,9 +221,11 @@ func report(r *results, png string) string {
 	fmt.Fprintf(&b, "| CPU | %s, %d cores |\n| memory | %s |\n| OS | %s |\n| Go | %s (driver and reference plugin) |\n| Rust | %s |\n",
 		m.CPU, m.Cores, m.Memory, m.OS, m.Go, m.Rust)
 	fmt.Fprintf(&b, "| date | %s |\n| commit | %s |\n| executables | Quarry %s; Go reference %s |\n", m.Date, orDash(m.Commit), m.QuarrySize, m.ReferenceSize)
-	fmt.Fprintf(&b, "| load average (1/5/15 min) | %s at the start, %s at the end; the run took %s |\n\n", m.LoadStart, m.LoadEnd, m.Duration)
+	fmt.Fprintf(&b, "| load average (1/5/15 min) | %s at the start, %s at the end; the run took %s |\n", m.LoadStart, m.LoadEnd, m.Duration)
+	fmt.Fprintf(&b, "| other work on the machine during the run | %s on average: the machine's busy CPU time (/proc/stat) less the driver's and the plugins' |\n\n", orDash(m.OtherLoad))
 	b.WriteString("The load average includes the benchmark itself (the plugin under test and the driver use " +
-		"up to both cores); anything above that is other work on the machine during the run.\n\n")
+		"up to both cores). Other work competes with the plugins for the same cores and widens the spread, " +
+		"for both plugins alike since their runs are interleaved.\n\n")
 
 	b.WriteString(method(r))
 

@@ -118,6 +118,7 @@ type machine struct {
 	CPU, Memory, OS, Go, Rust, Date, Commit string
 	Cores                                   int
 	LoadStart, LoadEnd, Duration            string
+	OtherLoad                               string // CPU used by other processes during the run
 	QuarrySize, ReferenceSize               string
 }
 
@@ -141,6 +142,45 @@ func describeMachine(repo, quarryExe, referenceExe string) machine {
 	m.QuarrySize = fileSize(quarryExe)
 	m.ReferenceSize = fileSize(referenceExe)
 	return m
+}
+
+// cpuClock is a reading of the machine's busy CPU time and of this process's own and its
+// waited-for children's (the plugins'), both in clock ticks.
+type cpuClock struct{ machine, ours int64 }
+
+func readCPUClock() (cpuClock, error) {
+	var c cpuClock
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return c, err
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(f) < 9 || f[0] != "cpu" {
+		return c, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		var n int64
+		fmt.Sscan(f[i], &n)
+		c.machine += n
+	}
+	self, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return c, err
+	}
+	s := string(self)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+		var n int64
+		fmt.Sscan(fields[i], &n)
+		c.ours += n
+	}
+	return c, nil
+}
+
+// otherLoad is the CPU the rest of the machine used between two readings, in cores.
+func otherLoad(a, b cpuClock, clkTck float64, elapsed time.Duration) float64 {
+	return float64((b.machine-a.machine)-(b.ours-a.ours)) / clkTck / elapsed.Seconds()
 }
 
 func cpuModel() string {
