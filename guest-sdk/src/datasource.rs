@@ -216,14 +216,17 @@ pub enum SubscribeResponse {
 /// An accepted subscription.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Subscription {
-    /// How often the host calls [`Datasource::stream_tick`] (sent in whole milliseconds).
+    /// How often the host calls [`Datasource::stream_tick`], sent in whole milliseconds. The
+    /// host raises an interval below 10 ms to 10 ms (`Duration::ZERO` included), and an
+    /// interval above `u32::MAX` ms is sent as `u32::MAX` ms.
     pub interval: Duration,
     /// A frame sent to the subscriber first, typically the schema with no rows.
     pub initial: Option<Frame>,
 }
 
 impl Subscription {
-    /// Ticks every `interval`, with no initial frame.
+    /// Ticks every `interval`, with no initial frame. The host ticks no faster than every
+    /// 10 ms: a shorter interval is raised to 10 ms.
     pub fn every(interval: Duration) -> Self {
         Self {
             interval,

@@ -163,6 +163,18 @@ macro_rules! common_builders {
             pub fn kind(&self) -> &Kind {
                 &self.common.kind
             }
+            /// The value used when the field is absent, if one is declared.
+            pub fn default_value(&self) -> Option<&Value> {
+                self.common.default.as_ref()
+            }
+            /// Whether the field must be filled in.
+            pub fn is_required(&self) -> bool {
+                self.common.required
+            }
+            /// The hint shown in the empty input, if any.
+            pub fn placeholder_text(&self) -> Option<&str> {
+                self.common.placeholder.as_deref()
+            }
         }
     };
 }
@@ -224,6 +236,16 @@ impl QueryField {
     pub fn multiline(mut self) -> Self {
         self.multiline = true;
         self
+    }
+
+    /// Whether this is the query's main text.
+    pub fn is_main(&self) -> bool {
+        self.main
+    }
+
+    /// Whether this is long text edited in a code editor.
+    pub fn is_multiline(&self) -> bool {
+        self.multiline
     }
 }
 
@@ -308,6 +330,31 @@ impl Descriptor {
 
     pub fn default_query(&self) -> Option<&Value> {
         self.default_query.as_ref()
+    }
+
+    /// The setting with key `key`.
+    pub fn setting(&self, key: &str) -> Option<&Setting> {
+        self.settings.iter().find(|s| s.key() == key)
+    }
+
+    /// The query property with key `key`.
+    pub fn query_field(&self, key: &str) -> Option<&QueryField> {
+        self.query.iter().find(|q| q.key() == key)
+    }
+
+    /// The stream paths, in order.
+    pub fn stream_paths(&self) -> Vec<&str> {
+        self.streams.iter().map(|(path, _)| path.as_str()).collect()
+    }
+
+    /// The `queryType` of template-variable queries, if the module answers them.
+    pub fn variable_query_type(&self) -> Option<&str> {
+        self.variable_query_type.as_deref()
+    }
+
+    /// The `queryType` of annotation queries, if the module answers them.
+    pub fn annotation_query_type(&self) -> Option<&str> {
+        self.annotation_query_type.as_deref()
     }
 }
 

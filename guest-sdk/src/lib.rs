@@ -13,12 +13,21 @@
 //! - [`Frame`] and [`Field`] build the answer, with [`FrameMeta`] and [`FieldConfig`] for
 //!   Grafana's metadata. A field holds a `Vec` of any [`FieldType`] (`Vec<Option<_>>` for a
 //!   nullable field): [`Time`], the integer and float types, `bool`, strings,
-//!   [`serde_json::Value`] and [`EnumIndex`].
+//!   [`serde_json::Value`] and [`EnumIndex`]. [`RowFrame`] builds a frame row by row from typed
+//!   tuples; [`Frame::validate`] runs the host's checks in a native unit test.
+//! - [`Time`] parses what APIs send: [`Time::parse_rfc3339`], [`Time::parse_epoch`] and
+//!   [`Time::from_epoch`] in seconds, milliseconds, microseconds or nanoseconds ([`EpochUnit`]).
 //! - [`Error`] says what went wrong with an [`ErrorKind`] the host maps to Grafana's status and
 //!   error source; [`Context`] adds context lines to any `Result`.
 //! - [`Health`], [`ResourceRequest`]/[`ResourceResponse`], [`SubscribeResponse`] and
 //!   [`PublishResponse`] answer the other Grafana calls; [`log`] logs through the host.
-//! - [`http`] makes HTTP requests to the datasource's allowed hosts, through the host.
+//!   [`ResourceRequest`] has path segments and decoded query parameters
+//!   ([`ResourceRequest::query_param`]); a [`Router`] dispatches on method and path patterns
+//!   with `{param}` captures.
+//! - [`http`] makes HTTP requests to the datasource's allowed hosts, through the host, and
+//!   decodes gzip/deflate responses; [`http::testing`] answers them in native unit tests.
+//! - Streams: [`Datasource::subscribe_stream`] answers a [`Subscription`] whose interval the host
+//!   raises to at least 10 ms.
 //! - [`SecretGrant`] declares, in [`Datasource::secure_settings`], which secure settings the
 //!   module wants and how: attached to its HTTP requests by the host (the module never sees them)
 //!   or passed to it in [`InstanceSettings::secure`].
@@ -112,9 +121,18 @@
 //! [dependencies]
 //! quarry-guest = { path = "../../guest-sdk" }
 //! serde = { version = "1", features = ["derive"] }
+//!
+//! # Half the size of a plain release build, or less.
+//! [profile.release]
+//! opt-level = "s"
+//! lto = true
+//! codegen-units = 1
+//! strip = true
+//! panic = "abort"
 //! ```
 //!
-//! Build it with `cargo build --target wasm32-wasip2 --release`.
+//! Build it with `cargo build --target wasm32-wasip2 --release`, or let `quarry new` write the
+//! project and `quarry dev` build, install and try it on every save (see the README).
 
 #[doc(hidden)]
 pub mod bindings;
@@ -127,8 +145,10 @@ pub mod http;
 pub mod log;
 mod query;
 mod resource;
+mod router;
 mod secret;
 mod settings;
+mod time;
 mod wrapper;
 
 pub use bindings::quarry::datasource::types::{
@@ -138,12 +158,14 @@ pub use datasource::{Datasource, Health, HealthStatus, SubscribeResponse, Subscr
 pub use descriptor::{Descriptor, EnumOption, Kind, QueryField, Setting};
 pub use error::{Context, Error, ErrorKind};
 pub use frame::{
-    EnumIndex, Field, FieldConfig, FieldType, Frame, FrameMeta, FrameType, IntoValues, Notice,
-    Severity, Time,
+    EnumIndex, Field, FieldConfig, FieldType, Frame, FrameMeta, FrameType, IntoValues, Notice, Row,
+    RowFrame, Severity, Time,
 };
 pub use query::{DataQuery, TimeRange};
+pub use router::{Params, Router};
 pub use secret::{SecretGrant, SecretUse};
 pub use settings::InstanceSettings;
+pub use time::EpochUnit;
 
 /// What [`export!`] expands to; not part of the API.
 #[doc(hidden)]

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::http::{decode_component, decode_query_component};
 use crate::{Context, Error, ResourceRequest, ResourceResponse};
 
 type Headers = Vec<(String, Vec<String>)>;
@@ -57,6 +58,100 @@ impl ResourceRequest {
     /// The first value of header `name`, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)
+    }
+
+    /// The path below `resources/` without its query string and leading or trailing `/`.
+    ///
+    /// Grafana sends the query string only in `url` (`path` + `?` + query); a path that carries
+    /// one anyway (an older CLI) has it cut off here.
+    pub fn route_path(&self) -> &str {
+        let path = self
+            .path
+            .split_once('?')
+            .map_or(self.path.as_str(), |(p, _)| p);
+        path.trim_matches('/')
+    }
+
+    /// The path's segments, percent-decoded: `metrics/cpu%20load` → `["metrics", "cpu load"]`.
+    /// Empty segments (`a//b`) are skipped.
+    ///
+    /// ```
+    /// use quarry_guest::ResourceRequest;
+    ///
+    /// let request = ResourceRequest::new("GET", "/metrics/cpu%20load/");
+    /// assert_eq!(request.path_segments(), ["metrics", "cpu load"]);
+    /// ```
+    pub fn path_segments(&self) -> Vec<String> {
+        self.route_path()
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .map(decode_component)
+            .collect()
+    }
+
+    /// The raw query string: what follows `?` in `url` (or in `path`), without the `?`; empty
+    /// when there is none.
+    pub fn query_string(&self) -> &str {
+        match self
+            .url
+            .split_once('?')
+            .or_else(|| self.path.split_once('?'))
+        {
+            Some((_, query)) => query.split_once('#').map_or(query, |(q, _)| q),
+            None => "",
+        }
+    }
+
+    /// Every query parameter in order, names and values decoded (`+` is a space, `%XX`
+    /// escapes decoded); `?flag` gives `("flag", "")`.
+    ///
+    /// ```
+    /// use quarry_guest::ResourceRequest;
+    ///
+    /// let mut request = ResourceRequest::new("GET", "search");
+    /// request.url = "search?q=cpu+load&tag=a&tag=b%26c&flag".into();
+    /// assert_eq!(request.query_param("q").as_deref(), Some("cpu load"));
+    /// assert_eq!(request.query_params_all("tag"), ["a", "b&c"]);
+    /// assert_eq!(request.query_param("flag").as_deref(), Some(""));
+    /// assert_eq!(request.query_param("missing"), None);
+    /// ```
+    pub fn query_params(&self) -> Vec<(String, String)> {
+        self.query_string()
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode_query_component(name), decode_query_component(value))
+            })
+            .collect()
+    }
+
+    /// The first value of query parameter `name` (compared exactly, after decoding).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_params()
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every value of query parameter `name`, in order.
+    pub fn query_params_all(&self, name: &str) -> Vec<String> {
+        self.query_params()
+            .into_iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value)
+            .collect()
+    }
+
+    /// Sets the query string (`url` becomes `path?query`). Handy in tests.
+    #[must_use]
+    pub fn with_query(mut self, query: &str) -> Self {
+        self.url = if query.is_empty() {
+            self.path.clone()
+        } else {
+            format!("{}?{query}", self.path)
+        };
+        self
     }
 
     /// Parses the body as JSON.

@@ -25,9 +25,17 @@ pub fn init_plugin_logging() {
         .try_init();
 }
 
-/// Human-readable logs for the CLI, warnings and errors only unless `QUARRY_LOG` says otherwise.
+/// Directives of the CLI when `QUARRY_LOG` is not set: the module's own log lines from info up,
+/// the host's warnings, and nothing from dependencies. A failed module HTTP request is the
+/// module's error, printed once as the call's result: the host's and wasmtime-wasi-http's
+/// warnings about it (`connect error: Os { code: 111 … }`) would only repeat it, rawer.
+pub const CLI_FILTER: &str =
+    "off,quarry_host=warn,quarry_host::capability::log=info,quarry_host::capability::http=error";
+
+/// Human-readable logs for the CLI on stderr ([`CLI_FILTER`] unless `QUARRY_LOG` is set).
 pub fn init_cli_logging() {
-    let filter = EnvFilter::try_from_env("QUARRY_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_env("QUARRY_LOG").unwrap_or_else(|_| EnvFilter::new(CLI_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -5,6 +5,8 @@
     reason = "helpers are shared between the test modules"
 )]
 mod e2e {
+    mod author;
+    mod cache;
     mod cli;
     mod contract;
     mod crafted;
@@ -15,6 +17,7 @@ mod e2e {
     mod http_api;
     mod lifecycle;
     mod limits;
+    mod polyglot;
     mod query_data;
     mod secrets;
     mod services;

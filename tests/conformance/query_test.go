@@ -69,6 +69,14 @@ func scenarioCases(d *datasource, prefix string) []queryCase {
 	series("G", 0, 2, forced, 0) // points beat maxDataPoints; step 1000 (intervalMs 0)
 
 	series("H", 60_000, 0, defaultSeries("random_walk"), 0) // every default: seed 0, 11 points
+
+	// Out-of-range numbers are refused, naming the field and the range.
+	fail("I", d.query("I", 1000, 100, map[string]any{"scenario": "random_walk", "seriesCount": -1}),
+		"seriesCount must be between 1 and 100, not -1")
+	fail("J", d.query("J", 1000, 100, map[string]any{"scenario": "sine", "points": 0}),
+		"points must be between 1 and 1000000, not 0")
+	fail("K", d.query("K", 1000, 100, map[string]any{"scenario": "sine", "periodSeconds": 0}),
+		"periodSeconds must be greater than 0, not 0")
 	return cases
 }
 
@@ -104,7 +112,7 @@ func checkCases(t *testing.T, resp *pluginv2.QueryDataResponse, cases []queryCas
 	}
 }
 
-// TestQueryDataScenarios sends one QueryData request with eight queries (every scenario and
+// TestQueryDataScenarios sends one QueryData request with eleven queries (every scenario and
 // error path) and compares every frame, decoded by data.UnmarshalArrowFrames, field by field.
 func TestQueryDataScenarios(t *testing.T) {
 	p := sharedPlugin(t)

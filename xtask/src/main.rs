@@ -5,6 +5,9 @@
 mod bench;
 mod build;
 mod dist;
+mod frontend;
+mod package;
+mod polyglot;
 mod soak;
 mod test;
 mod util;
@@ -21,7 +24,12 @@ tasks:
   test            check formatting, build the modules, run the whole test suite and the Go
                   conformance suite when Go is installed (what CI runs)
   dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
+  package [--from-dist]
+                  the zip Grafana's plugin installer takes (release build, plugin.json checked);
+                  --from-dist zips dist/ as it is, e.g. after signing it
   build-modules   build every module in modules/ for wasm32-wasip2
+  build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
+                  build the Python and JS modules (http-api-py, http-api-js); part of `test`
   bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
                   Go reference plugin side by side (release build)
   lint            cargo fmt --check and clippy -D warnings
@@ -46,10 +54,12 @@ fn try_main() -> anyhow::Result<()> {
         Some("test") => test::test(rest),
         Some("dist") => dist::dist(!rest.iter().any(|a| a == "--dev")).map(|_| ()),
         Some("build-modules") => build::build_modules().map(|_| ()),
+        Some("build-polyglot") => polyglot::build_polyglot().map(|_| ()),
         Some("lint") => test::lint(),
         Some("bench") => bench::bench(),
         Some("wit-deps") => wit::update(),
         Some("soak") => soak::soak(rest),
+        Some("package") => package::package(rest),
         Some("-h" | "--help" | "help") | None => {
             print!("{HELP}");
             Ok(())

@@ -16,11 +16,13 @@ pub(crate) fn test(rest: &[String]) -> anyhow::Result<()> {
     run(fmt).context("code is not formatted: run `cargo fmt --all`")?;
     crate::wit::check()?;
     let modules = build_modules()?;
+    crate::polyglot::build_polyglot()?;
     let mut cmd = cargo();
     cmd.args(["test", "--workspace"])
         .args(rest)
         .env("QUARRY_TEST_MODULES", &modules);
     run(cmd)?;
+    crate::frontend::test()?;
     conformance(&modules)
 }
 

@@ -1,11 +1,14 @@
 //! [`Frame`] and [`Field`] builders: what a query or stream tick returns.
 
 mod meta;
+mod rows;
+mod validate;
 mod values;
 
 use std::collections::BTreeMap;
 
 pub use meta::{FieldConfig, FrameMeta, FrameType, Notice, Severity};
+pub use rows::{Row, RowFrame};
 pub use values::{EnumIndex, FieldType, IntoValues, Time};
 
 use crate::Column;
@@ -35,7 +38,8 @@ use crate::Column;
 /// ```
 ///
 /// The builders don't check that the fields have equal lengths; the host checks every frame it
-/// receives and fails the query if they differ.
+/// receives and fails the query if they differ. [`Frame::validate`] runs the host's checks in a
+/// native unit test, and [`RowFrame`] builds a frame row by row so its columns cannot differ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
     pub(crate) name: String,
@@ -98,6 +102,11 @@ impl Frame {
     /// The first field named `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|field| field.name == name)
+    }
+
+    /// The first field named `name`, to change its labels or config after building.
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut Field> {
+        self.fields.iter_mut().find(|field| field.name == name)
     }
 
     /// The number of rows: the length of the first field, or `None` for a frame without fields.
@@ -169,6 +178,16 @@ impl Field {
     pub fn with_config(mut self, config: FieldConfig) -> Self {
         self.config = Some(config);
         self
+    }
+
+    /// Sets the display config of a field already in a frame (see [`Frame::field_mut`]).
+    pub fn set_config(&mut self, config: FieldConfig) {
+        self.config = Some(config);
+    }
+
+    /// Adds one label to a field already in a frame, replacing its value if it is already set.
+    pub fn set_label(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.labels.insert(key.into(), value.into());
     }
 
     /// The field's name.

@@ -19,7 +19,7 @@ use crate::Error;
 /// | variant | kind |
 /// |---|---|
 /// | [`InvalidUrl`](Self::InvalidUrl), [`InvalidHeader`](Self::InvalidHeader) | bad request |
-/// | [`Dns`](Self::Dns), [`ConnectionRefused`](Self::ConnectionRefused), [`TooManyRedirects`](Self::TooManyRedirects), [`Other`](Self::Other) | downstream |
+/// | [`Dns`](Self::Dns), [`ConnectionRefused`](Self::ConnectionRefused), [`TooManyRedirects`](Self::TooManyRedirects), [`Decode`](Self::Decode), [`Other`](Self::Other) | downstream |
 /// | [`Timeout`](Self::Timeout) | timeout |
 /// | [`Denied`](Self::Denied), [`Host`](Self::Host) | forbidden |
 /// | [`Unavailable`](Self::Unavailable) | internal |
@@ -77,7 +77,17 @@ pub enum HttpError {
         /// The limit.
         max: u32,
     },
-    /// Not running inside the Quarry host (a module's native unit tests): no HTTP at all.
+    /// The response's `Content-Encoding` (gzip or deflate) could not be decoded.
+    Decode {
+        /// The URL that answered.
+        url: String,
+        /// The encoding, as the response named it.
+        encoding: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Not running inside the Quarry host (a module's native unit tests without a fake
+    /// transport, see [`testing`](super::testing)): no HTTP at all.
     Unavailable,
     /// Any other failure, with the `wasi:http` error code as the host reported it.
     Other {
@@ -142,7 +152,18 @@ impl fmt::Display for HttpError {
             Self::TooManyRedirects { url, max } => {
                 write!(f, "too many redirects (more than {max}) from {url}")
             }
-            Self::Unavailable => f.write_str("HTTP is only available inside the Quarry host"),
+            Self::Decode {
+                url,
+                encoding,
+                reason,
+            } => write!(
+                f,
+                "cannot decode the {encoding} response from {url}: {reason}"
+            ),
+            Self::Unavailable => f.write_str(
+                "HTTP is only available inside the Quarry host (in a native unit test, install a \
+                 fake transport with quarry_guest::http::testing::fake_transport)",
+            ),
             Self::Other { authority, code } => {
                 write!(f, "HTTP request to {authority} failed: {code}")
             }
@@ -162,6 +183,7 @@ impl From<HttpError> for Error {
             HttpError::Dns { .. }
             | HttpError::ConnectionRefused { .. }
             | HttpError::TooManyRedirects { .. }
+            | HttpError::Decode { .. }
             | HttpError::Other { .. } => Error::downstream(message),
             HttpError::Timeout { .. } => Error::timeout(message),
             HttpError::Denied { .. } | HttpError::Host(_) => Error::forbidden(message),
@@ -394,8 +416,18 @@ mod tests {
             ),
             (
                 HttpError::Unavailable,
-                "HTTP is only available inside the Quarry host",
+                "HTTP is only available inside the Quarry host (in a native unit test, install a \
+                 fake transport with quarry_guest::http::testing::fake_transport)",
                 ErrorKind::Internal,
+            ),
+            (
+                HttpError::Decode {
+                    url: "http://a/x".into(),
+                    encoding: "gzip".into(),
+                    reason: "invalid gzip header".into(),
+                },
+                "cannot decode the gzip response from http://a/x: invalid gzip header",
+                ErrorKind::Downstream,
             ),
             (
                 HttpError::InvalidHeader {

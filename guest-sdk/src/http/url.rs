@@ -325,6 +325,59 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
+/// Decodes `%XX` escapes (the inverse of [`encode_component`]); a `%` not followed by two hex
+/// digits is kept as it is, and bytes that are not UTF-8 become `U+FFFD`. `+` stays `+`: use
+/// [`decode_query_component`] for query strings.
+///
+/// ```
+/// use quarry_guest::http::decode_component;
+///
+/// assert_eq!(decode_component("cpu%20load%2F1m%26x%3D%C3%BC"), "cpu load/1m&x=ü");
+/// assert_eq!(decode_component("100%"), "100%");
+/// ```
+pub fn decode_component(value: &str) -> String {
+    decode(value, false)
+}
+
+/// Decodes one name or value of a query string (`application/x-www-form-urlencoded`, as
+/// browsers and Grafana write them): `+` is a space, then as [`decode_component`].
+///
+/// ```
+/// use quarry_guest::http::decode_query_component;
+///
+/// assert_eq!(decode_query_component("a+b%2Bc"), "a b+c");
+/// ```
+pub fn decode_query_component(value: &str) -> String {
+    decode(value, true)
+}
+
+fn decode(value: &str, plus_is_space: bool) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' if plus_is_space => out.push(b' '),
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out)
+        .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned())
+}
+
 fn push_escaped(out: &mut String, byte: u8) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     out.push('%');

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use quarry_frame::{from_arrow, table};
 
-use super::{QuerySpec, SettingsArgs};
+use super::local::{elapsed, parse_headers, resource_path};
+use super::{QuerySpec, ResourceSpec, SettingsArgs};
 use quarry_host::client::PluginProcess;
 use quarry_host::grpc::pluginv2::pluginv2 as pb;
 
@@ -31,11 +32,52 @@ enum Call {
     Health,
     /// CollectMetrics.
     Metrics,
-    /// CallResource with GET on a path.
+    /// CallResource: `resource 'metrics?match=cpu'`, or with --path, --method, --header, --body.
     Resource {
-        /// The path below `resources/`.
-        path: String,
+        /// The path below `resources/`, optionally with a query string (or use --path).
+        #[arg(value_name = "PATH", required_unless_present = "path")]
+        positional: Option<String>,
+        #[command(flatten)]
+        spec: OptionalResourceSpec,
     },
+}
+
+/// [`ResourceSpec`] whose path may be given positionally instead.
+#[derive(Debug, Args)]
+struct OptionalResourceSpec {
+    /// The path below `resources/`, optionally with a query string.
+    #[arg(long)]
+    path: Option<String>,
+    /// The HTTP method.
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long, value_name = "NAME: VALUE")]
+    header: Vec<String>,
+    /// The request body.
+    #[arg(long)]
+    body: Option<String>,
+}
+
+/// Grafana's CallResource request for `spec`: `path` without the query string, `url` = path +
+/// `?` + query.
+fn resource_request(
+    ctx: pb::PluginContext,
+    spec: &ResourceSpec,
+) -> anyhow::Result<pb::CallResourceRequest> {
+    let (path, url) = resource_path(&spec.path);
+    let headers = parse_headers(&spec.header)?
+        .into_iter()
+        .map(|(name, values)| (name, pb::StringList { values }))
+        .collect();
+    Ok(pb::CallResourceRequest {
+        plugin_context: Some(ctx),
+        path,
+        method: spec.method.to_ascii_uppercase(),
+        url,
+        headers,
+        body: spec.body.clone().unwrap_or_default().into_bytes(),
+    })
 }
 
 fn plugin_context(s: &SettingsArgs) -> anyhow::Result<pb::PluginContext> {
@@ -100,7 +142,9 @@ async fn call(plugin: &PluginProcess, ctx: pb::PluginContext, call: Call) -> any
                 }],
                 ..Default::default()
             };
+            let started = std::time::Instant::now();
             let resp = plugin.data().query_data(req).await?.into_inner();
+            eprintln!("query answered in {}", elapsed(started.elapsed()));
             let r = resp
                 .responses
                 .get(&q.ref_id)
@@ -120,6 +164,7 @@ async fn call(plugin: &PluginProcess, ctx: pb::PluginContext, call: Call) -> any
             }
         }
         Call::Health => {
+            let started = std::time::Instant::now();
             let r = plugin
                 .diagnostics()
                 .check_health(pb::CheckHealthRequest {
@@ -128,6 +173,7 @@ async fn call(plugin: &PluginProcess, ctx: pb::PluginContext, call: Call) -> any
                 })
                 .await?
                 .into_inner();
+            eprintln!("health answered in {}", elapsed(started.elapsed()));
             let status = pb::check_health_response::HealthStatus::try_from(r.status)
                 .map_or_else(|_| r.status.to_string(), |s| s.as_str_name().to_string());
             println!("{status}: {}", r.message);
@@ -143,25 +189,48 @@ async fn call(plugin: &PluginProcess, ctx: pb::PluginContext, call: Call) -> any
             let text = r.metrics.map(|m| m.prometheus).unwrap_or_default();
             print!("{}", String::from_utf8_lossy(&text));
         }
-        Call::Resource { path } => {
+        Call::Resource { positional, spec } => {
+            let spec = ResourceSpec {
+                path: spec.path.or(positional).unwrap_or_default(),
+                method: spec.method,
+                header: spec.header,
+                body: spec.body,
+            };
+            let started = std::time::Instant::now();
             let mut stream = plugin
                 .resource()
-                .call_resource(pb::CallResourceRequest {
-                    plugin_context: Some(ctx),
-                    url: path.clone(),
-                    path,
-                    method: "GET".into(),
-                    ..Default::default()
-                })
+                .call_resource(resource_request(ctx, &spec)?)
                 .await?
                 .into_inner();
             while let Some(msg) = stream.message().await? {
                 if msg.code != 0 {
-                    println!("status {}", msg.code);
+                    eprintln!("status {}", msg.code);
                 }
-                println!("{}", String::from_utf8_lossy(&msg.body));
+                print!("{}", String::from_utf8_lossy(&msg.body));
             }
+            println!();
+            eprintln!("resource answered in {}", elapsed(started.elapsed()));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_requests_carry_the_query_only_in_url() {
+        let spec = ResourceSpec {
+            path: "/p?x=1".into(),
+            method: "post".into(),
+            header: vec!["Content-Type: application/json".into()],
+            body: Some("{}".into()),
+        };
+        let r = resource_request(pb::PluginContext::default(), &spec).unwrap();
+        assert_eq!((r.path.as_str(), r.url.as_str()), ("p", "p?x=1"));
+        assert_eq!(r.method, "POST");
+        assert_eq!(r.body, b"{}");
+        assert_eq!(r.headers["Content-Type"].values, ["application/json"]);
+    }
 }

@@ -1,8 +1,12 @@
-//! The command line for module authors (run a module directly) and for trying the plugin the
-//! way Grafana runs it (`quarry grafana …`).
+//! The command line for module authors (scaffold, build-and-reload, run a module directly) and
+//! for trying the plugin the way Grafana runs it (`quarry grafana …`).
 
+mod dev;
 mod grafana;
+mod hints;
 mod local;
+mod manifest;
+mod new;
 mod time;
 
 use std::path::PathBuf;
@@ -24,10 +28,17 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create a module project that builds on its own (Cargo.toml, src/lib.rs, quarry.toml).
+    New(new::NewArgs),
+    /// Rebuild a module project on every save, install it into a plugin's modules directory and
+    /// run its sample query and health check.
+    Dev(dev::DevArgs),
     /// Run one query against a module file and print the frames.
     Query(QueryArgs),
     /// Run a module's health check.
     Health(ModuleArgs),
+    /// Call one of a module's resources (CallResource) and print the response body.
+    Resource(ResourceArgs),
     /// Subscribe to a module's stream and print N ticks.
     Stream(StreamArgs),
     /// Show a module's contract version, exports and imports.
@@ -38,6 +49,15 @@ pub(crate) enum Command {
     },
     /// Act as Grafana: launch a plugin executable with Grafana's environment and call it over gRPC.
     Grafana(grafana::GrafanaArgs),
+    /// Compile modules ahead of time into a directory the plugin reads compiled modules from
+    /// (`precompiled/` beside its executable), with this binary's engine settings.
+    Precompile {
+        /// Where to write the compiled entries.
+        #[arg(long)]
+        out: PathBuf,
+        /// The `.wasm` files.
+        modules: Vec<PathBuf>,
+    },
 }
 
 /// A module file and the datasource settings to create its instance with.
@@ -149,6 +169,31 @@ pub(crate) enum Output {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct ResourceArgs {
+    #[command(flatten)]
+    pub(crate) module: ModuleArgs,
+    #[command(flatten)]
+    pub(crate) request: ResourceSpec,
+}
+
+/// One resource call: method, path (with an optional query string), headers, body.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ResourceSpec {
+    /// The path below `resources/`, optionally with a query string: `metrics?match=cpu`.
+    #[arg(long)]
+    pub(crate) path: String,
+    /// The HTTP method.
+    #[arg(long, default_value = "GET")]
+    pub(crate) method: String,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long, value_name = "NAME: VALUE")]
+    pub(crate) header: Vec<String>,
+    /// The request body.
+    #[arg(long)]
+    pub(crate) body: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct StreamArgs {
     #[command(flatten)]
     pub(crate) module: ModuleArgs,
@@ -166,10 +211,14 @@ pub(crate) struct StreamArgs {
 /// Runs a CLI command.
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::New(a) => new::run(a),
+        Command::Dev(a) => dev::run(a).await,
         Command::Query(a) => local::query(a).await,
         Command::Health(a) => local::health(a).await,
+        Command::Resource(a) => local::resource(a).await,
         Command::Stream(a) => local::stream(a).await,
         Command::Inspect { module } => local::inspect(&module).await,
         Command::Grafana(a) => grafana::run(a).await,
+        Command::Precompile { out, modules } => local::precompile(&out, &modules),
     }
 }

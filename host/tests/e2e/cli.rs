@@ -120,3 +120,170 @@ fn health_stream_and_inspect() {
         "{text}"
     );
 }
+
+#[test]
+fn resource_calls_locally_and_through_a_plugin_keep_the_query_string_apart() {
+    let m = module("synthetic");
+    let out = quarry(&["resource", "--module", &m, "--path", "scenarios?verbose=1"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        r#"["random_walk","sine","all_types","error"]"#
+    );
+    assert!(stderr.contains("status 200"), "{stderr}");
+    assert!(
+        stderr.contains("content-type: application/json"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("resource answered in"), "{stderr}");
+
+    let out = quarry(&[
+        "resource",
+        "--module",
+        &m,
+        "--path",
+        "echo",
+        "--method",
+        "post",
+        "--header",
+        "Content-Type: text/plain",
+        "--body",
+        "hi there",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hi there");
+    let out = quarry(&["resource", "--module", &m, "--path", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no resource nope"));
+
+    // Grafana sends `path` without the query string (and `url` with it): synthetic matches
+    // `scenarios` exactly, so the old `path = "scenarios?x=1"` answered 404.
+    let modules = built_modules();
+    let exe = plugin_exe();
+    let out = quarry(&[
+        "grafana",
+        "--plugin",
+        exe.to_str().unwrap(),
+        "--modules-dir",
+        modules.to_str().unwrap(),
+        "--json-data",
+        r#"{"module":"synthetic"}"#,
+        "resource",
+        "scenarios?x=1",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(r#"["random_walk","sine","all_types","error"]"#),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn timings_go_to_stderr_and_stdout_stays_the_answer() {
+    let m = module("synthetic");
+    let out = quarry(&[
+        "query",
+        "--module",
+        &m,
+        "--query",
+        r#"{"scenario":"all_types"}"#,
+        "--output",
+        "json",
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stderr.contains("compiled synthetic.wasm") && stderr.contains(" KiB) in "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("query answered in"), "{stderr}");
+    for line in stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("stdout is frame JSON only");
+    }
+    let out = quarry(&["health", "--module", &m]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("health answered in"));
+}
+
+#[test]
+fn stream_prints_the_schema_with_the_first_tick() {
+    let m = module("synthetic");
+    let out = quarry(&["stream", "--module", &m, "--path", "sine/1", "--ticks", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The 1 ms interval is raised to the host's 10 ms floor.
+    assert!(text.contains("subscribed: interval 10 ms"), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    let first_tick = lines.iter().position(|l| l.starts_with("tick 0:")).unwrap();
+    assert_eq!(
+        lines[first_tick - 1],
+        r#"schema: "sine": time: time, value: float64"#,
+        "{text}"
+    );
+    // Unchanged afterwards: printed for the initial frame and the first tick only.
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("schema:")).count(),
+        2,
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tick 2 answered in"), "{stderr}");
+}
+
+#[test]
+fn a_failed_module_http_request_shows_once_and_readably() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let out = quarry(&[
+        "query",
+        "--module",
+        &module("http-api"),
+        "--json-data",
+        r#"{"endpoint":"http://localhost:1","allowedHosts":["localhost:1"]}"#,
+        "--query",
+        r#"{"metricName":"cpu"}"#,
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("connection refused").count(),
+        1,
+        "the failure once: {stderr}"
+    );
+    assert!(
+        stderr.contains("error: connection refused by localhost:1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Os {"), "no raw dependency log: {stderr}");
+    assert!(!stderr.contains("WARN"), "{stderr}");
+}
+
+#[test]
+fn synthetic_refuses_out_of_range_numbers() {
+    let m = module("synthetic");
+    for (model, message) in [
+        (
+            r#"{"seriesCount":-1}"#,
+            "seriesCount must be between 1 and 100, not -1",
+        ),
+        (
+            r#"{"scenario":"sine","points":-3}"#,
+            "points must be between 1 and 1000000, not -3",
+        ),
+    ] {
+        let out = quarry(&["query", "--module", &m, "--query", model]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "{model}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ mod bad_frame;
 mod bad_meta;
 mod busy_loop;
 mod deep_json;
+mod describe;
 mod enum_oob;
 mod error_flood;
 mod fetch;
@@ -29,8 +30,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use quarry_guest::{
-    DataQuery, Datasource, Error, Frame, InstanceSettings, ResourceRequest, ResourceResponse,
-    SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
+    DataQuery, Datasource, Descriptor, Error, Frame, InstanceSettings, ResourceRequest,
+    ResourceResponse, SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
 };
 use serde::Deserialize;
 
@@ -67,6 +68,10 @@ impl Datasource for Hostile {
             SecretGrant::read("readme"),
             SecretGrant::bearer_token("token"),
         ]
+    }
+
+    fn describe() -> Descriptor {
+        describe::descriptor()
     }
 
     fn new(settings: InstanceSettings) -> Result<Self, Error> {

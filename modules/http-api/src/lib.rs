@@ -12,12 +12,13 @@
 //! Only this file talks to the network, through [`quarry_guest::http`].
 
 mod api;
+mod describe;
 mod settings;
 mod stream;
 
 use quarry_guest::http::{self, HttpError, Response};
 use quarry_guest::{
-    DataQuery, Datasource, Error, Frame, Health, InstanceSettings, ResourceRequest,
+    DataQuery, Datasource, Descriptor, Error, Frame, Health, InstanceSettings, ResourceRequest,
     ResourceResponse, SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
 };
 use serde::Deserialize;
@@ -44,6 +45,27 @@ impl Model {
             .ok_or_else(|| {
                 Error::bad_request("the query names no metric: set metricName (or queryText)")
             })
+    }
+
+    /// `aggregation` when set, one of the descriptor's values.
+    fn aggregation(&self) -> Result<Option<&str>, Error> {
+        let Some(aggregation) = non_blank(self.aggregation.as_deref()) else {
+            return Ok(None);
+        };
+        if describe::AGGREGATIONS
+            .iter()
+            .any(|(value, _)| *value == aggregation)
+        {
+            return Ok(Some(aggregation));
+        }
+        let allowed: Vec<&str> = describe::AGGREGATIONS
+            .iter()
+            .map(|(value, _)| *value)
+            .collect();
+        Err(Error::bad_request(format!(
+            "aggregation must be one of {}, not {aggregation:?}",
+            allowed.join(", ")
+        )))
     }
 }
 
@@ -75,6 +97,10 @@ impl HttpApi {
 }
 
 impl Datasource for HttpApi {
+    fn describe() -> Descriptor {
+        describe::descriptor()
+    }
+
     fn secure_settings() -> Vec<SecretGrant> {
         vec![SecretGrant::bearer_token("apiKey")]
     }
@@ -93,7 +119,7 @@ impl Datasource for HttpApi {
             metric,
             query.time_range.from_ms(),
             query.time_range.to_ms(),
-            non_blank(model.aggregation.as_deref()),
+            model.aggregation()?,
             interval.as_deref(),
         );
         let response = self.fetch(&path)?;
@@ -143,6 +169,7 @@ quarry_guest::export!(HttpApi);
 mod tests {
     use std::time::Duration;
 
+    use quarry_guest::http::testing;
     use quarry_guest::{ErrorKind, HealthStatus, PublishResponse, SecretUse, TimeRange};
 
     use super::*;
@@ -227,28 +254,79 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::BadRequest);
         let err = ds.query(query(r#"{"metricName":5}"#)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BadRequest);
-        // Natively there is no host to send the request.
-        let err = ds.query(query(r#"{"metricName":"cpu"}"#)).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Internal);
+        let err = ds
+            .query(query(r#"{"metricName":"cpu","aggregation":"median"}"#))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
         assert_eq!(
             err.message(),
-            "HTTP is only available inside the Quarry host"
+            r#"aggregation must be one of avg, min, max, sum, not "median""#
+        );
+        // Natively there is no host to send the request (without a fake transport).
+        let err = ds.query(query(r#"{"metricName":"cpu"}"#)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Internal);
+        assert!(
+            err.message()
+                .starts_with("HTTP is only available inside the Quarry host"),
+            "{err}"
         );
     }
 
     #[test]
+    fn query_through_a_fake_api() {
+        let _api = testing::fake_transport(|request| {
+            assert_eq!(request.header("accept"), Some("application/json"));
+            assert_eq!(
+                request.url,
+                "http://api.local:8080/query?metric=cpu&from=1&to=2&aggregation=max&interval=60"
+            );
+            Ok(Response::from_json(
+                200,
+                &serde_json::json!({"timestamps": [1000, 2000], "values": [0.5, null], "unit": "percent"}),
+            ))
+        });
+        let frames = http_api()
+            .query(query(
+                r#"{"metricName":"cpu","aggregation":"max","interval":60}"#,
+            ))
+            .unwrap();
+        assert_eq!(frames.len(), 1);
+        frames[0].validate().unwrap();
+        let value = frames[0].field("value").unwrap();
+        assert_eq!(value.validity(), Some(&[true, false][..]));
+        assert_eq!(testing::requests_sent(), 1);
+    }
+
+    #[test]
     fn health_reports_what_failed() {
+        let _down = testing::fake_transport(|_| {
+            Err(HttpError::ConnectionRefused {
+                authority: "api.local:8080".into(),
+            })
+        });
         let health = http_api().check_health();
         assert_eq!(health.status, HealthStatus::Error);
+        assert_eq!(health.message, "connection refused by api.local:8080");
+
+        let _up = testing::fake_transport(|request| {
+            assert_eq!(request.path(), "/health");
+            Ok(Response::new(204, ""))
+        });
         assert_eq!(
-            health.message,
-            "HTTP is only available inside the Quarry host"
+            http_api().check_health(),
+            quarry_guest::Health::ok("API reachable at http://api.local:8080")
+        );
+
+        let _unauthorized = testing::fake_transport(|_| Ok(Response::new(401, "no")));
+        assert_eq!(
+            http_api().check_health().message,
+            "API refused the credentials (401)"
         );
     }
 
     #[test]
     fn streaming() {
-        let SubscribeResponse::Ok(subscription) = subscribe("metric/cpu/250") else {
+        let SubscribeResponse::Ok(subscription) = subscribe("latest/cpu/250") else {
             panic!("not accepted");
         };
         assert_eq!(subscription.interval, Duration::from_millis(250));

@@ -1,4 +1,5 @@
-//! Streaming channel paths: `metric/<name>` or `metric/<name>/<interval ms>`.
+//! Streaming channel paths: `latest/<name>` or `latest/<name>/<interval ms>` (`metric/` is
+//! accepted in place of `latest/`, the prefix of earlier versions).
 
 use std::time::Duration;
 
@@ -15,10 +16,13 @@ pub(crate) struct StreamPath {
 }
 
 impl StreamPath {
-    /// Parses `metric/<name>[/<interval ms>]`; `None` for anything else. A name may contain `/`
-    /// (`metric/disk/io`), but no empty segment; a last segment of digits is the interval.
+    /// Parses `latest/<name>[/<interval ms>]` (or `metric/…`); `None` for anything else. A name
+    /// may contain `/` (`latest/disk/io`), but no empty segment; a last segment of digits is the
+    /// interval.
     pub(crate) fn parse(path: &str) -> Option<Self> {
-        let rest = path.strip_prefix("metric/")?;
+        let rest = path
+            .strip_prefix("latest/")
+            .or_else(|| path.strip_prefix("metric/"))?;
         let (metric, interval_ms) = match rest.rsplit_once('/') {
             Some((metric, digits))
                 if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
@@ -45,6 +49,11 @@ mod tests {
     fn paths() {
         let ms = Duration::from_millis;
         let cases = [
+            ("latest/cpu", Some(("cpu", ms(1000)))),
+            ("latest/cpu/250", Some(("cpu", ms(250)))),
+            ("latest/disk/io", Some(("disk/io", ms(1000)))),
+            ("latest/", None),
+            ("latest", None),
             ("metric/cpu", Some(("cpu", ms(1000)))),
             ("metric/cpu/250", Some(("cpu", ms(250)))),
             ("metric/cpu/100", Some(("cpu", ms(100)))),

@@ -8,6 +8,7 @@
 //! - `resource` answers `CallResource`, `stream` parses channel paths and builds ticks.
 
 mod all_types;
+mod describe;
 mod generate;
 mod resource;
 mod scenario;
@@ -18,7 +19,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use quarry_guest::{
-    DataQuery, Datasource, Error, Frame, Health, InstanceSettings, PublishResponse,
+    DataQuery, Datasource, Descriptor, Error, Frame, Health, InstanceSettings, PublishResponse,
     ResourceRequest, ResourceResponse, SubscribeRequest, SubscribeResponse, Subscription, Time,
 };
 
@@ -37,6 +38,10 @@ pub struct Synthetic {
 }
 
 impl Datasource for Synthetic {
+    fn describe() -> Descriptor {
+        describe::descriptor()
+    }
+
     fn new(settings: InstanceSettings) -> Result<Self, Error> {
         let config: Settings = settings.json_data()?;
         if config.fail_create {
@@ -55,18 +60,8 @@ impl Datasource for Synthetic {
         let model: Model = query.model()?;
         let prefix = &self.config.series_prefix;
         match model.scenario.as_str() {
-            "random_walk" => Ok(scenario::series_frames(
-                Series::RandomWalk,
-                &model,
-                &query,
-                prefix,
-            )),
-            "sine" => Ok(scenario::series_frames(
-                Series::Sine,
-                &model,
-                &query,
-                prefix,
-            )),
+            "random_walk" => scenario::series_frames(Series::RandomWalk, &model, &query, prefix),
+            "sine" => scenario::series_frames(Series::Sine, &model, &query, prefix),
             "all_types" => Ok(vec![all_types::all_types_frame()]),
             "error" => Err(Error::bad_request("synthetic error requested")),
             other => Err(Error::bad_request(format!("unknown scenario \"{other}\""))),
@@ -232,6 +227,13 @@ mod tests {
 
         let err = ds.query(query(r#"{"seriesCount":"two"}"#)).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
+
+        let err = ds.query(query(r#"{"seriesCount":-1}"#)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+        assert_eq!(
+            err.to_string(),
+            "seriesCount must be between 1 and 100, not -1"
+        );
     }
 
     #[test]

@@ -2,10 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use quarry_guest::{DataQuery, Field, FieldConfig, Frame, FrameMeta, FrameType, Time};
+use quarry_guest::{DataQuery, Error, Field, FieldConfig, Frame, FrameMeta, FrameType, Time};
 use serde::Deserialize;
 
 use crate::generate::{RandomWalk, TimeAxis, sine};
+
+/// The most series one query may ask for: the host's default limit of frames per response.
+pub(crate) const MAX_SERIES: i64 = 100;
+/// The most points one series may have: the host's default limit of rows per frame.
+pub(crate) const MAX_POINTS: i64 = 1_000_000;
 
 /// Every scenario, in the order `GET scenarios` lists them.
 pub(crate) const SCENARIOS: [&str; 4] = ["random_walk", "sine", "all_types", "error"];
@@ -48,13 +53,50 @@ pub(crate) enum Series {
     Sine,
 }
 
+impl Model {
+    /// Checks the numeric inputs of a `random_walk` or `sine` query.
+    ///
+    /// # Errors
+    ///
+    /// A bad-request error naming the field, the allowed range and the value sent.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if !(1..=MAX_SERIES).contains(&self.series_count) {
+            return Err(Error::bad_request(format!(
+                "seriesCount must be between 1 and {MAX_SERIES}, not {}",
+                self.series_count
+            )));
+        }
+        if let Some(points) = self.points
+            && !(1..=MAX_POINTS).contains(&points)
+        {
+            return Err(Error::bad_request(format!(
+                "points must be between 1 and {MAX_POINTS}, not {points}"
+            )));
+        }
+        // NaN is refused too (JSON cannot carry one, but the check does not rely on that).
+        if self.period_seconds.is_nan() || self.period_seconds <= 0.0 {
+            return Err(Error::bad_request(format!(
+                "periodSeconds must be greater than 0, not {}",
+                self.period_seconds
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The frames of a `random_walk` or `sine` query: one per series.
+///
+/// # Errors
+///
+/// A bad-request error when a numeric input is out of range ([`Model::check`]), or when the
+/// time range, interval and point budget give more than [`MAX_POINTS`] points.
 pub(crate) fn series_frames(
     kind: Series,
     model: &Model,
     query: &DataQuery,
     series_prefix: &str,
-) -> Vec<Frame> {
+) -> Result<Vec<Frame>, Error> {
+    model.check()?;
     let axis = TimeAxis::new(
         query.time_range.from_ms(),
         query.time_range.to_ms(),
@@ -62,9 +104,16 @@ pub(crate) fn series_frames(
         query.max_data_points,
         model.points,
     );
+    if axis.len > MAX_POINTS as usize {
+        return Err(Error::bad_request(format!(
+            "the time range holds {} points {} ms apart, more than {MAX_POINTS}: raise intervalMs, \
+             set maxDataPoints or set points",
+            axis.len, axis.step_ms
+        )));
+    }
     let times_ms: Vec<i64> = axis.times_ms().collect();
     let series_count = u64::try_from(model.series_count).unwrap_or(0);
-    (0..series_count)
+    Ok((0..series_count)
         .map(|i| {
             let values = match kind {
                 Series::RandomWalk => {
@@ -84,7 +133,7 @@ pub(crate) fn series_frames(
                 values,
             )
         })
-        .collect()
+        .collect())
 }
 
 fn series_frame(
@@ -168,7 +217,7 @@ mod tests {
             labels: [("env".to_owned(), "test".to_owned())].into(),
             ..Default::default()
         };
-        let frames = series_frames(Series::RandomWalk, &model, &query(0, 2_000, 0), "s");
+        let frames = series_frames(Series::RandomWalk, &model, &query(0, 2_000, 0), "s").unwrap();
         assert_eq!(frames.len(), 2);
         let frame = &frames[1];
         assert_eq!(frame.name(), "s-1");
@@ -209,7 +258,7 @@ mod tests {
             series_count: 2,
             ..Default::default()
         };
-        let frames = series_frames(Series::RandomWalk, &model, &query(0, 3_000, 0), "s");
+        let frames = series_frames(Series::RandomWalk, &model, &query(0, 3_000, 0), "s").unwrap();
         for (i, frame) in frames.iter().enumerate() {
             let want = RandomWalk::new(3, i as u64, 5.0, 0.5).take(4);
             assert_eq!(
@@ -227,7 +276,7 @@ mod tests {
             series_count: 1,
             ..Default::default()
         };
-        let frames = series_frames(Series::Sine, &model, &query(0, 3_000, 0), "s");
+        let frames = series_frames(Series::Sine, &model, &query(0, 3_000, 0), "s").unwrap();
         let Column::Float64(values) = frames[0].field("value").unwrap().values() else {
             panic!("not float64");
         };
@@ -243,13 +292,74 @@ mod tests {
             points: Some(2),
             ..Default::default()
         };
-        let frames = series_frames(Series::Sine, &forced, &query(0, 60_000, 0), "s");
+        let frames = series_frames(Series::Sine, &forced, &query(0, 60_000, 0), "s").unwrap();
         assert_eq!(frames[0].row_count(), Some(2));
 
-        let none = Model {
-            series_count: -1,
+        let hundred = Model {
+            series_count: 100,
+            points: Some(1),
             ..Default::default()
         };
-        assert!(series_frames(Series::Sine, &none, &query(0, 1, 0), "s").is_empty());
+        let frames = series_frames(Series::Sine, &hundred, &query(0, 1, 0), "s").unwrap();
+        assert_eq!(frames.len(), 100);
+    }
+
+    #[test]
+    fn out_of_range_inputs_are_bad_requests_naming_the_field() {
+        let cases = [
+            (
+                json!({"seriesCount": -1}),
+                "seriesCount must be between 1 and 100, not -1",
+            ),
+            (
+                json!({"seriesCount": 0}),
+                "seriesCount must be between 1 and 100, not 0",
+            ),
+            (
+                json!({"seriesCount": 101}),
+                "seriesCount must be between 1 and 100, not 101",
+            ),
+            (
+                json!({"points": -5}),
+                "points must be between 1 and 1000000, not -5",
+            ),
+            (
+                json!({"points": 0}),
+                "points must be between 1 and 1000000, not 0",
+            ),
+            (
+                json!({"points": 1_000_001}),
+                "points must be between 1 and 1000000, not 1000001",
+            ),
+            (
+                json!({"periodSeconds": 0}),
+                "periodSeconds must be greater than 0, not 0",
+            ),
+            (
+                json!({"periodSeconds": -2.5}),
+                "periodSeconds must be greater than 0, not -2.5",
+            ),
+        ];
+        for (model, message) in cases {
+            let model: Model = serde_json::from_value(model).unwrap();
+            for kind in [Series::RandomWalk, Series::Sine] {
+                let err = series_frames(kind, &model, &query(0, 10_000, 0), "s").unwrap_err();
+                assert_eq!(err.kind(), quarry_guest::ErrorKind::BadRequest);
+                assert_eq!(err.message(), message);
+            }
+        }
+        // One millisecond apart over a day, with no point budget: 86,400,001 points.
+        let err = series_frames(
+            Series::Sine,
+            &Model::default(),
+            &query(0, 86_400_000, 1),
+            "s",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "the time range holds 86400001 points 1 ms apart, more than 1000000: raise \
+             intervalMs, set maxDataPoints or set points"
+        );
     }
 }

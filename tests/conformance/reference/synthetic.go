@@ -39,6 +39,12 @@ func (in *instance) query(q backend.DataQuery) (data.Frames, error) {
 	}
 	switch m.Scenario {
 	case "random_walk", "sine":
+		if err := m.check(); err != nil {
+			return nil, err
+		}
+		if n, step := axisSize(q, m.Points); n > maxPoints {
+			return nil, fmt.Errorf("the time range holds %d points %d ms apart, more than %d: raise intervalMs, set maxDataPoints or set points", n, step, maxPoints)
+		}
 		return in.seriesFrames(q, m), nil
 	case "all_types":
 		return data.Frames{allTypesFrame()}, nil
@@ -47,6 +53,46 @@ func (in *instance) query(q backend.DataQuery) (data.Frames, error) {
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", m.Scenario)
 	}
+}
+
+// maxSeries and maxPoints bound seriesCount and points (the host's default frame and row limits).
+const (
+	maxSeries = 100
+	maxPoints = 1_000_000
+)
+
+// check refuses out-of-range numbers with the module's messages.
+func (m model) check() error {
+	if m.SeriesCount < 1 || m.SeriesCount > maxSeries {
+		return fmt.Errorf("seriesCount must be between 1 and %d, not %d", maxSeries, m.SeriesCount)
+	}
+	if m.Points != nil && (*m.Points < 1 || *m.Points > maxPoints) {
+		return fmt.Errorf("points must be between 1 and %d, not %d", maxPoints, *m.Points)
+	}
+	if !(m.PeriodSeconds > 0) {
+		return fmt.Errorf("periodSeconds must be greater than 0, not %s", strconv.FormatFloat(m.PeriodSeconds, 'f', -1, 64))
+	}
+	return nil
+}
+
+// axisSize is the number of points and the step (ms) of timeAxis, without building it.
+func axisSize(q backend.DataQuery, points *int64) (int64, int64) {
+	from, to := q.TimeRange.From.UnixMilli(), q.TimeRange.To.UnixMilli()
+	span := to - from
+	step := q.Interval.Milliseconds()
+	if step <= 0 {
+		step = 1000
+	}
+	n := span/step + 1
+	budgetStep := step
+	if q.MaxDataPoints > 0 && n > q.MaxDataPoints {
+		n = q.MaxDataPoints
+		budgetStep = span / max(n-1, 1)
+	}
+	if points != nil {
+		return *points, step
+	}
+	return n, budgetStep
 }
 
 // timeAxis applies the README's rules: the instants (ms) of a random_walk or sine series.
