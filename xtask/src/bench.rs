@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--criterion] [-- <driver flags>]`: Quarry against the Go
+//! `cargo xtask bench [--quick] [--criterion] [--no-scripts] [-- <driver flags>]`: Quarry against the Go
 //! reference plugin, both launched and called through Grafana's own client libraries.
 //!
 //! Builds the release host and the modules and lays them out as dist/ would (the executable
@@ -9,6 +9,9 @@
 //! `BENCHMARKS.md` and `BENCHMARKS.png` at the root of the repository; `--quick` is a short
 //! smoke run whose report goes to `target/quarrybench/quick/` so it never replaces the committed
 //! one. Every value and sample lands in `target/quarrybench/results.json`.
+//!
+//! The Python and JavaScript modules (`cargo xtask build-polyglot`) are built too, for the
+//! restart-with-a-script-module figure; `--no-scripts` leaves that figure out.
 //!
 //! `--criterion` also runs the criterion benchmarks of `host/benches/plugin.rs` (QueryData
 //! through Quarry's own Rust client, and the Arrow encoding of a 1,000,000-row frame). They are
@@ -30,15 +33,17 @@ pub(crate) fn bench() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(2).collect();
     let mut quick = false;
     let mut criterion = false;
+    let mut scripts = true;
     let mut passthrough = Vec::new();
     let mut iter = args.iter();
     while let Some(a) = iter.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--criterion" => criterion = true,
+            "--no-scripts" => scripts = false,
             "--" => passthrough.extend(iter.by_ref().cloned()),
             other => bail!(
-                "cargo xtask bench: unknown argument {other:?} (--quick, --criterion, -- <quarrybench flags>)"
+                "cargo xtask bench: unknown argument {other:?} (--quick, --criterion, --no-scripts, -- <quarrybench flags>)"
             ),
         }
     }
@@ -50,6 +55,14 @@ pub(crate) fn bench() -> anyhow::Result<()> {
 
     let work = target_dir().join("quarrybench");
     let quarry = package_plugin(&work.join("plugin"))?;
+    // The Python and JavaScript modules are measured on their own (a restart with each), never
+    // beside the shipped modules: Quarry compiles every module it finds at start-up, and their
+    // compilation would run under the other scenarios.
+    let scripts_dir = if scripts {
+        Some(crate::polyglot::build_polyglot()?)
+    } else {
+        None
+    };
     let reference = reference_plugin()?;
     let driver = work.join(format!("quarrybench{}", std::env::consts::EXE_SUFFIX));
     let mut build = Command::new("go");
@@ -79,6 +92,10 @@ pub(crate) fn bench() -> anyhow::Result<()> {
     if quick {
         cmd.arg("-quick");
     }
+    match &scripts_dir {
+        Some(dir) => cmd.arg("-scripts").arg(absolute(dir)?),
+        None => cmd.args(["-scenarios", "queries,rss,streams"]),
+    };
     cmd.args(&passthrough).current_dir(project_root());
     run(cmd)?;
     eprintln!("xtask: report in {}", out.join("BENCHMARKS.md").display());

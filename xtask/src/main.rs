@@ -31,7 +31,7 @@ tasks:
   build-modules   build every module in modules/ for wasm32-wasip2
   build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
                   build the Python and JS modules (http-api-py, http-api-js); part of `test`
-  bench [--quick] [--criterion] [-- <driver flags>]
+  bench [--quick] [--criterion] [--no-scripts] [-- <driver flags>]
                   Quarry against the Go reference plugin through Grafana's own client
                   libraries (release build); writes BENCHMARKS.md and BENCHMARKS.png
   lint            cargo fmt --check and clippy -D warnings

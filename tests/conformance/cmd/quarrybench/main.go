@@ -64,8 +64,11 @@ type bench struct {
 	logf     func(format string, args ...any)
 	cfg      config
 	cacheDir string
-	clkTck   float64
-	res      *results
+	// work holds results.json, the cache and the script modules' own modules directories
+	work       string
+	scriptsDir string
+	clkTck     float64
+	res        *results
 }
 
 func main() {
@@ -73,7 +76,8 @@ func main() {
 	referenceExe := flag.String("reference", "", "the Go reference plugin executable, absolute path")
 	out := flag.String("out", "", "directory for BENCHMARKS.md and BENCHMARKS.png")
 	work := flag.String("work", "", "directory for results.json (every value and sample) and Quarry's compiled-module cache; default: <out>/quarrybench-work")
-	modulesDir := flag.String("modules", "", "Quarry's modules directory, searched for Python/JavaScript modules (default: modules/ beside -quarry)")
+	modulesDir := flag.String("modules", "", "Quarry's modules directory (default: modules/ beside -quarry)")
+	scriptsDir := flag.String("scripts", "", "directory searched for Python/JavaScript modules (*-py.wasm, *-js.wasm) for the restart scenario (default: the modules directory); each runs from a modules directory of its own")
 	repo := flag.String("repo", "", "the repository the plugins were built from (commit shown in the report)")
 	quick := flag.Bool("quick", false, "a short smoke run: fewer rounds, shorter windows (numbers not for comparison)")
 	rounds := flag.Int("rounds", 0, "override the number of rounds")
@@ -104,13 +108,13 @@ func main() {
 	for _, s := range strings.Split(*only, ",") {
 		cfg.scenarios[strings.TrimSpace(s)] = true
 	}
-	if err := run(cfg, *quarryExe, *referenceExe, *out, *work, *modulesDir, *repo); err != nil {
+	if err := run(cfg, *quarryExe, *referenceExe, *out, *work, *modulesDir, *scriptsDir, *repo); err != nil {
 		fmt.Fprintf(os.Stderr, "quarrybench: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string) error {
+func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, scriptsDir, repo string) error {
 	for name, p := range map[string]string{"-quarry": quarryExe, "-reference": referenceExe, "-out": out} {
 		if p == "" {
 			return fmt.Errorf("%s is required", name)
@@ -125,13 +129,16 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 	if modulesDir == "" {
 		modulesDir = filepath.Join(filepath.Dir(quarryExe), "modules")
 	}
+	if scriptsDir == "" {
+		scriptsDir = modulesDir
+	}
 	if _, err := os.Stat(filepath.Join(modulesDir, "synthetic.wasm")); err != nil {
 		return fmt.Errorf("Quarry needs the synthetic module: %w (run `cargo xtask dist`)", err)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	b := &bench{cfg: cfg, cacheDir: filepath.Join(work, "cache"), clkTck: clockTicks(), res: newResults()}
+	b := &bench{cfg: cfg, cacheDir: filepath.Join(work, "cache"), work: work, scriptsDir: scriptsDir, clkTck: clockTicks(), res: newResults()}
 	if err := os.MkdirAll(b.cacheDir, 0o755); err != nil {
 		return err
 	}
@@ -142,7 +149,7 @@ func run(cfg config, quarryExe, referenceExe, out, work, modulesDir, repo string
 		reference: {kind: reference, exe: referenceExe, env: common},
 	}
 	machine := describeMachine(repo, quarryExe, referenceExe)
-	scripts := scriptModules(modulesDir)
+	scripts := scriptModules(scriptsDir)
 	clockStart, clockErr := readCPUClock()
 	began := time.Now()
 	logf := func(format string, args ...any) {

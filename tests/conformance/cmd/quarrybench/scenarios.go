@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -406,11 +407,17 @@ func (b *bench) streams(t target, nds, perDS int, window time.Duration) error {
 
 // scriptRestart: for a Python or JavaScript module, a cold start (cache emptied) to the first
 // answered query, stopped, then a warm start: the time to its first answer and the modules the
-// warm process compiled (Quarry logs "compiled module" for each compilation).
+// warm process compiled (Quarry logs "compiled module" for each compilation). The module runs
+// from a modules directory holding only itself, so the cold start compiles nothing else.
 func (b *bench) scriptRestart(t target, module string) error {
 	if err := b.wipeCache(t); err != nil {
 		return err
 	}
+	dir, err := b.scriptModulesDir(module)
+	if err != nil {
+		return err
+	}
+	t.env = append(append([]string(nil), t.env...), "GF_PLUGIN_MODULES_DIR="+dir)
 	// An endpoint on a closed loopback port: the module creates its instance (the cost that
 	// matters here); the empty query model is answered with the module's own bad-request error.
 	extra := map[string]any{"endpoint": "http://127.0.0.1:9", "timeout": 1}
@@ -432,6 +439,22 @@ func (b *bench) scriptRestart(t target, module string) error {
 		b.res.note(fmt.Sprintf("%s: the first query's answer (as expected, no metric named): %q", module, truncate(dr.Error, 160)))
 	}
 	return nil
+}
+
+// scriptModulesDir is <work>/scripts/<module>/ holding a copy of <module>.wasm.
+func (b *bench) scriptModulesDir(module string) (string, error) {
+	dir := filepath.Join(b.work, "scripts", module)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	raw, err := os.ReadFile(filepath.Join(b.scriptsDir, module+".wasm"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, module+".wasm"), raw, 0o644); err != nil {
+		return "", err
+	}
+	return dir, nil
 }
 
 func truncate(s string, n int) string {
