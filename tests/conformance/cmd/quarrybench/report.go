@@ -39,6 +39,7 @@ func rows(r *results) []row {
 func contextRows() []row {
 	return []row{
 		{fig: figCPUPerQuery, name: "plugin CPU (user+sys) per 1 × 1,000 query, sent one at a time", unit: "µs"},
+		{fig: figCPUPerRPS, name: "plugin CPU (user+sys) per 1 × 1,000 query, 8 concurrent clients", unit: "µs"},
 		{fig: figRSSFirst, name: "RSS after the first datasource instance", unit: "MiB", digits: 1},
 		{fig: figStreamCores, name: "1,000 streams: CPU as % of one core", unit: "%", digits: 1},
 		{fig: figStreamRate, name: "1,000 streams: packets delivered per second (10,000 expected)", unit: "pkt/s"},

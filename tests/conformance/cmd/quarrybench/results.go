@@ -30,6 +30,7 @@ const (
 	figStreamRate   = "streams_packets_per_s"
 	figLogLines     = "stderr_lines_per_query"
 	figCPUPerQuery  = "cpu_us_per_q1k"
+	figCPUPerRPS    = "cpu_us_per_q1k_clients8"
 	// + module name:
 	figScriptCold     = "script_cold_ms:"
 	figScriptWarm     = "script_warm_ms:"

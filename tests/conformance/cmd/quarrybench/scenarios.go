@@ -242,11 +242,22 @@ func (b *bench) queryBundle(t target) error {
 	b.res.add(figQ20, k, percentile(lat, 50))
 	b.res.samples(figQ20, k, lat)
 
+	cpuBefore, err = cpuTicks(p.pid)
+	if err != nil {
+		return err
+	}
 	rps, err := throughput(p, small, 8, b.cfg.throughputTime)
 	if err != nil {
 		return err
 	}
+	cpuAfter, err = cpuTicks(p.pid)
+	if err != nil {
+		return err
+	}
 	b.res.add(figRPS, k, rps)
+	// The plugin's own cost per request: the client shares the cores, so requests/s alone
+	// mixes the plugin's cost with the driver's and with other work on the machine.
+	b.res.add(figCPUPerRPS, k, float64(cpuAfter-cpuBefore)/b.clkTck*1e6/(rps*b.cfg.throughputTime.Seconds()))
 
 	big := ds.request(ds.walkQuery("A", 1, 1_000_000))
 	if err := b.check("1 × 1,000,000", p, big, 1, 1_000_000); err != nil {
