@@ -36,6 +36,7 @@ pub(crate) fn package(host: &Path, modules: &Path) -> anyhow::Result<PathBuf> {
     let exe = dist.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(host, &exe)?;
     strip_debug_info(&exe)?;
+    check_executable_size(&exe)?;
     let shipped: Vec<PathBuf> = SHIPPED_MODULES
         .iter()
         .map(|m| dist.join("modules").join(format!("{m}.wasm")))
@@ -73,6 +74,31 @@ fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
         anyhow::bail!(
             "{} still has a {debug} section after stripping",
             exe.display()
+        );
+    }
+    Ok(())
+}
+
+/// The largest executable dist/ may ship. Operators download, scan and sign it; the stripped
+/// host is about 30 MB, so crossing this means a dependency or debug info crept back in.
+pub(crate) const MAX_EXECUTABLE_BYTES: u64 = 40 * 1000 * 1000;
+
+fn check_executable_size(exe: &Path) -> anyhow::Result<()> {
+    let len = std::fs::metadata(exe)
+        .with_context(|| format!("reading the size of {}", exe.display()))?
+        .len();
+    size_within_limit(len, MAX_EXECUTABLE_BYTES)
+        .with_context(|| format!("{} is too large to ship", exe.display()))
+}
+
+/// Fails when `len` bytes exceed `limit`, naming both in MB.
+fn size_within_limit(len: u64, limit: u64) -> anyhow::Result<()> {
+    if len > limit {
+        let mb = |b: u64| b as f64 / 1e6;
+        anyhow::bail!(
+            "the executable is {:.1} MB, over dist/'s limit of {:.0} MB",
+            mb(len),
+            mb(limit)
         );
     }
     Ok(())
@@ -133,4 +159,39 @@ pub(crate) fn demo() -> anyhow::Result<()> {
         .args(["--from", "now-10m", "--to", "now", "--interval-ms", "60000"])
         .current_dir(project_root());
     run(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_limit_admits_up_to_the_limit_and_refuses_beyond() {
+        assert!(size_within_limit(0, MAX_EXECUTABLE_BYTES).is_ok());
+        assert!(size_within_limit(MAX_EXECUTABLE_BYTES, MAX_EXECUTABLE_BYTES).is_ok());
+        let err = size_within_limit(MAX_EXECUTABLE_BYTES + 1, MAX_EXECUTABLE_BYTES)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("40.0 MB, over dist/'s limit of 40 MB"),
+            "{err}"
+        );
+        let err = size_within_limit(187_000_000, MAX_EXECUTABLE_BYTES)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("187.0 MB"), "{err}");
+    }
+
+    #[test]
+    fn size_check_reads_the_file() {
+        let dir = std::env::temp_dir().join(format!("xtask-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let small = dir.join("small");
+        std::fs::write(&small, [0u8; 1024]).unwrap();
+        assert!(check_executable_size(&small).is_ok());
+        let missing = dir.join("missing");
+        let err = format!("{:#}", check_executable_size(&missing).unwrap_err());
+        assert!(err.contains("reading the size of"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -24,7 +24,8 @@ tasks:
                   plugin binary the way Grafana does, printed as a table
   test            check formatting, build the modules, run the whole test suite and the Go
                   conformance suite when Go is installed (what CI runs)
-  dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules)
+  dist [--dev]    build host and modules and package dist/ (plugin.json, executable, modules);
+                  fails when the stripped executable is over 40 MB
   package [--from-dist]
                   the zip Grafana's plugin installer takes (release build, plugin.json checked);
                   --from-dist zips dist/ as it is, e.g. after signing it
@@ -33,8 +34,9 @@ tasks:
                   target/oci-tools/ for the OCI tests, and print the env vars they read; part of `test`
   build-polyglot  install componentize-py/componentize-js, test the Python and JS SDKs, and
                   build the Python and JS modules (http-api-py, http-api-js); part of `test`
-  bench           criterion benchmarks: Arrow encoding, and QueryData through Quarry and the
-                  Go reference plugin side by side (release build)
+  bench [--quick] [--criterion] [--no-scripts] [-- <driver flags>]
+                  Quarry against the Go reference plugin through Grafana's own client
+                  libraries (release build); writes BENCHMARKS.md and BENCHMARKS.png
   lint            cargo fmt --check and clippy -D warnings
   soak [rounds]   good and hostile calls from several datasources for a fixed number of rounds:
                   reports good-call failures (must be 0) and the plugin's peak RSS
