@@ -115,10 +115,7 @@ fn queries() -> Vec<pb::DataQuery> {
             "bad-aggregation-controls",
             json!({"metricName": "cpu", "aggregation": "\u{85}Sum\"\u{1f}"}),
         ),
-        q(
-            "aggregation-no-metric",
-            json!({"aggregation": "median"}),
-        ),
+        q("aggregation-no-metric", json!({"aggregation": "median"})),
     ]
 }
 
@@ -502,7 +499,11 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
         drop(packets);
         assert!(values[0] < values[1], "{module} {path}: {values:?}");
         assert!(api.latest_calls() >= before + 2, "{module} {path}");
-        shapes.push((module, path, schema.expect("a packet with the frame's schema")));
+        shapes.push((
+            module,
+            path,
+            schema.expect("a packet with the frame's schema"),
+        ));
     }
     let (_, _, want) = &shapes[0];
     assert_eq!(want["name"], json!("cpu"), "{want}");
