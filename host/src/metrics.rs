@@ -5,12 +5,17 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::runtime::LoadStats;
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Series {
     count: u64,
     errors: u64,
     seconds: f64,
 }
+
+/// One per-module load counter: its name, its help text, and how to read it.
+type LoadCounter = (&'static str, &'static str, fn(&LoadStats) -> String);
 
 /// Process-wide metrics, rendered for `CollectMetrics`.
 #[derive(Debug, Default)]
@@ -34,8 +39,9 @@ impl Metrics {
         s.seconds += elapsed.as_secs_f64();
     }
 
-    /// Prometheus text exposition of everything recorded, plus the live-instance gauge.
-    pub(crate) fn render(&self, active_instances: i64) -> String {
+    /// Prometheus text exposition of everything recorded, the live-instance gauge and how each
+    /// module was loaded.
+    pub(crate) fn render(&self, active_instances: i64, loads: &[(String, LoadStats)]) -> String {
         let map = self.series.lock().expect("metrics lock");
         let mut out = String::new();
         let labels = |(endpoint, module): &(&str, String)| {
@@ -74,6 +80,40 @@ impl Metrics {
         out.push_str("# HELP quarry_active_instances Live datasource instances.\n");
         out.push_str("# TYPE quarry_active_instances gauge\n");
         let _ = writeln!(out, "quarry_active_instances {active_instances}");
+        let counters: [LoadCounter; 4] = [
+            (
+                "quarry_module_compiles_total",
+                "Modules compiled by Cranelift, per module.",
+                |s| s.compiles.to_string(),
+            ),
+            (
+                "quarry_module_cache_hits_total",
+                "Modules loaded from the compiled-module cache, per module.",
+                |s| s.cache_hits.to_string(),
+            ),
+            (
+                "quarry_module_cache_rejects_total",
+                "Compiled-module cache entries refused (corrupt, truncated, another engine's) and rebuilt, per module.",
+                |s| s.cache_rejects.to_string(),
+            ),
+            (
+                "quarry_module_compile_seconds_total",
+                "Time spent compiling, per module.",
+                |s| s.compile_seconds.to_string(),
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (module, stats) in loads {
+                let _ = writeln!(
+                    out,
+                    "{name}{{module=\"{}\"}} {}",
+                    escape(module),
+                    value(stats)
+                );
+            }
+        }
         out
     }
 }
@@ -93,7 +133,17 @@ mod tests {
         let m = Metrics::default();
         m.record("queryData", "synthetic", Duration::from_millis(500), false);
         m.record("queryData", "synthetic", Duration::from_millis(500), true);
-        let text = m.render(2);
+        let text = m.render(
+            2,
+            &[(
+                "synthetic".to_string(),
+                LoadStats {
+                    compiles: 1,
+                    cache_hits: 2,
+                    ..Default::default()
+                },
+            )],
+        );
         assert!(
             text.contains("quarry_requests_total{endpoint=\"queryData\",module=\"synthetic\"} 2")
         );
@@ -104,5 +154,8 @@ mod tests {
             "quarry_request_duration_seconds_sum{endpoint=\"queryData\",module=\"synthetic\"} 1"
         ));
         assert!(text.contains("quarry_active_instances 2"));
+        assert!(text.contains("quarry_module_compiles_total{module=\"synthetic\"} 1"));
+        assert!(text.contains("quarry_module_cache_hits_total{module=\"synthetic\"} 2"));
+        assert!(text.contains("quarry_module_cache_rejects_total{module=\"synthetic\"} 0"));
     }
 }

@@ -35,14 +35,78 @@ pub(crate) fn package(host: &Path, modules: &Path) -> anyhow::Result<PathBuf> {
     }
     let exe = dist.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(host, &exe)?;
-    for m in SHIPPED_MODULES {
-        copy(
-            &modules.join(format!("{m}.wasm")),
-            &dist.join("modules").join(format!("{m}.wasm")),
-        )?;
+    strip_debug_info(&exe)?;
+    let shipped: Vec<PathBuf> = SHIPPED_MODULES
+        .iter()
+        .map(|m| dist.join("modules").join(format!("{m}.wasm")))
+        .collect();
+    for (m, to) in SHIPPED_MODULES.iter().zip(&shipped) {
+        copy(&modules.join(format!("{m}.wasm")), to)?;
     }
+    // Compiled with this very executable's engine settings, so the first query after Grafana
+    // starts the plugin compiles nothing.
+    let mut precompile = Command::new(&exe);
+    precompile
+        .arg("precompile")
+        .arg("--out")
+        .arg(dist.join("precompiled"))
+        .args(&shipped);
+    run(precompile).context("precompiling the shipped modules")?;
     eprintln!("xtask: packaged {}", dist.display());
     Ok(exe)
+}
+
+/// Debug information stays out of dist/: Grafana operators download, scan and sign that file.
+/// (The unstripped binary stays in target/ for symbolizing.)
+fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
+    if !cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let mut cmd = Command::new("strip");
+    cmd.arg("--strip-debug").arg(exe);
+    run(cmd).context("stripping debug information (binutils' strip is needed)")?;
+    let sections = elf_section_names(&std::fs::read(exe)?)?;
+    if let Some(debug) = sections.iter().find(|s| s.starts_with(".debug")) {
+        anyhow::bail!(
+            "{} still has a {debug} section after stripping",
+            exe.display()
+        );
+    }
+    Ok(())
+}
+
+/// The section names of a 64-bit little-endian ELF file.
+pub(crate) fn elf_section_names(elf: &[u8]) -> anyhow::Result<Vec<String>> {
+    let u16_at = |o: usize| elf.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |o: usize| {
+        elf.get(o..o + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    };
+    let u64_at = |o: usize| {
+        elf.get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+    };
+    if elf.get(..5) != Some(b"\x7fELF\x02") {
+        anyhow::bail!("not a 64-bit ELF file");
+    }
+    let bad = || anyhow::anyhow!("truncated ELF header");
+    let shoff = u64_at(0x28).ok_or_else(bad)? as usize;
+    let shentsize = u16_at(0x3A).ok_or_else(bad)? as usize;
+    let shnum = u16_at(0x3C).ok_or_else(bad)? as usize;
+    let shstrndx = u16_at(0x3E).ok_or_else(bad)? as usize;
+    let section = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(section(shstrndx) + 0x18).ok_or_else(bad)? as usize;
+    let mut names = Vec::with_capacity(shnum);
+    for i in 0..shnum {
+        let name_off = u32_at(section(i)).ok_or_else(bad)? as usize;
+        let start = strtab + name_off;
+        let end = elf[start..]
+            .iter()
+            .position(|&b| b == 0)
+            .map_or(elf.len(), |n| start + n);
+        names.push(String::from_utf8_lossy(&elf[start..end]).into_owned());
+    }
+    Ok(names)
 }
 
 pub(crate) fn demo() -> anyhow::Result<()> {

@@ -299,6 +299,32 @@ pub(super) async fn inspect(module: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `quarry precompile`: compiled entries for `modules` in `out`, named as the plugin looks them up.
+pub(super) fn precompile(out: &Path, modules: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let dir = modules
+        .first()
+        .and_then(|m| m.parent())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let limits = HostLimits {
+        cache_dir: None,
+        ..HostLimits::from_env()?
+    };
+    let runtime = Runtime::new(dir, limits)?;
+    for module in modules {
+        let started = std::time::Instant::now();
+        let entry = runtime.cache().precompile_into(module, out)?;
+        eprintln!(
+            "precompiled {} in {:.2} s -> {}",
+            module.display(),
+            started.elapsed().as_secs_f64(),
+            entry.display()
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

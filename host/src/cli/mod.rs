@@ -49,6 +49,15 @@ pub(crate) enum Command {
     },
     /// Act as Grafana: launch a plugin executable with Grafana's environment and call it over gRPC.
     Grafana(grafana::GrafanaArgs),
+    /// Compile modules ahead of time into a directory the plugin reads compiled modules from
+    /// (`precompiled/` beside its executable), with this binary's engine settings.
+    Precompile {
+        /// Where to write the compiled entries.
+        #[arg(long)]
+        out: PathBuf,
+        /// The `.wasm` files.
+        modules: Vec<PathBuf>,
+    },
 }
 
 /// A module file and the datasource settings to create its instance with.
@@ -210,5 +219,6 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stream(a) => local::stream(a).await,
         Command::Inspect { module } => local::inspect(&module).await,
         Command::Grafana(a) => grafana::run(a).await,
+        Command::Precompile { out, modules } => local::precompile(&out, &modules),
     }
 }

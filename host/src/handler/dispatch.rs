@@ -293,7 +293,10 @@ impl Dispatcher {
     }
 
     pub fn metrics_text(&self) -> String {
-        self.metrics.render(self.instances.active())
+        self.metrics.render(
+            self.instances.active(),
+            &self.instances.runtime().cache().stats(),
+        )
     }
 }
 

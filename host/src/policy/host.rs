@@ -8,6 +8,7 @@
 //! Grafana passes each key of that section to the plugin as `GF_PLUGIN_<KEY>`; `QUARRY_<KEY>` is
 //! read too, for the CLI and for running the plugin by hand.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A process-wide setting: its `grafana.ini` key, what it bounds and its default.
@@ -58,7 +59,7 @@ pub const COMPILE_CONCURRENCY: HostSetting = HostSetting {
     unit: "compiles",
 };
 
-/// Every process-wide setting, in the order the README lists them.
+/// Every process-wide numeric setting, in the order the README lists them.
 pub const HOST_SETTINGS: &[HostSetting] = &[
     MEMORY_BUDGET_MB,
     MAX_CONCURRENT_CALLS,
@@ -67,6 +68,20 @@ pub const HOST_SETTINGS: &[HostSetting] = &[
     COMPILE_TIMEOUT_S,
     COMPILE_CONCURRENCY,
 ];
+
+/// `cache_dir`: where compiled modules are kept; `off` disables the cache.
+pub const CACHE_DIR_KEY: &str = "cache_dir";
+/// `opt_level`: how hard Cranelift optimizes (`speed`, the default, or `none`: faster compiles,
+/// slower modules). Compiled modules of one level are never used by another.
+pub const OPT_LEVEL_KEY: &str = "opt_level";
+
+/// How hard the compiler works on modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptLevel {
+    #[default]
+    Speed,
+    None,
+}
 
 /// The process-wide limits.
 ///
@@ -80,6 +95,11 @@ pub struct HostLimits {
     pub max_module_bytes: u64,
     pub compile_timeout: Duration,
     pub compile_concurrency: usize,
+    /// The compiled-module cache; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// Read-only directories of compiled modules shipped with the plugin.
+    pub precompiled_dirs: Vec<PathBuf>,
+    pub opt_level: OptLevel,
 }
 
 impl Default for HostLimits {
@@ -91,18 +111,26 @@ impl Default for HostLimits {
             max_module_bytes: MAX_MODULE_MB.default << 20,
             compile_timeout: Duration::from_secs(COMPILE_TIMEOUT_S.default),
             compile_concurrency: COMPILE_CONCURRENCY.default as usize,
+            cache_dir: beside_executable("cache"),
+            precompiled_dirs: beside_executable("precompiled").into_iter().collect(),
+            opt_level: OptLevel::Speed,
         }
     }
 }
 
+/// `<directory of this executable>/<name>`.
+fn beside_executable(name: &str) -> Option<PathBuf> {
+    Some(std::env::current_exe().ok()?.parent()?.join(name))
+}
+
 /// Why a process-wide setting is unusable; the plugin refuses to start rather than guess.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{var}={value:?}: {key} must be a whole number of {unit} greater than 0")]
+#[error("{var}={value:?}: {key} must be {expected}")]
 pub struct HostSettingError {
     pub var: String,
     pub value: String,
     pub key: &'static str,
-    pub unit: &'static str,
+    pub expected: String,
 }
 
 impl HostLimits {
@@ -111,22 +139,27 @@ impl HostLimits {
     /// # Errors
     /// A set variable that is not a positive whole number.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, HostSettingError> {
+        let raw = |key: &str| -> Option<(String, String)> {
+            ["GF_PLUGIN_", "QUARRY_"].iter().find_map(|prefix| {
+                let var = format!("{prefix}{}", key.to_ascii_uppercase());
+                lookup(&var)
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (var, v))
+            })
+        };
         let read = |s: &HostSetting| -> Result<Option<u64>, HostSettingError> {
-            for prefix in ["GF_PLUGIN_", "QUARRY_"] {
-                let var = format!("{prefix}{}", s.key.to_ascii_uppercase());
-                if let Some(value) = lookup(&var).filter(|v| !v.trim().is_empty()) {
-                    return match value.trim().parse::<u64>() {
-                        Ok(n) if n > 0 => Ok(Some(n)),
-                        _ => Err(HostSettingError {
-                            var,
-                            value,
-                            key: s.key,
-                            unit: s.unit,
-                        }),
-                    };
-                }
+            let Some((var, value)) = raw(s.key) else {
+                return Ok(None);
+            };
+            match value.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(HostSettingError {
+                    var,
+                    value,
+                    key: s.key,
+                    expected: format!("a whole number of {} greater than 0", s.unit),
+                }),
             }
-            Ok(None)
         };
         let mut l = HostLimits::default();
         if let Some(mb) = read(&MEMORY_BUDGET_MB)? {
@@ -146,6 +179,24 @@ impl HostLimits {
         }
         if let Some(n) = read(&COMPILE_CONCURRENCY)? {
             l.compile_concurrency = n as usize;
+        }
+        if let Some((_, dir)) = raw(CACHE_DIR_KEY) {
+            let dir = dir.trim();
+            l.cache_dir = (!matches!(dir, "off" | "none" | "false")).then(|| PathBuf::from(dir));
+        }
+        if let Some((var, value)) = raw(OPT_LEVEL_KEY) {
+            l.opt_level = match value.trim() {
+                "speed" => OptLevel::Speed,
+                "none" => OptLevel::None,
+                _ => {
+                    return Err(HostSettingError {
+                        var,
+                        value,
+                        key: OPT_LEVEL_KEY,
+                        expected: "speed or none".into(),
+                    });
+                }
+            };
         }
         Ok(l)
     }
@@ -210,6 +261,17 @@ mod tests {
         assert_eq!(l.max_concurrent_calls, 5);
         assert_eq!(l.compile_timeout, Duration::from_secs(7));
         assert_eq!(l.max_streams, MAX_STREAMS.default as usize);
+        assert!(l.cache_dir.is_some(), "a cache by default");
+        let off =
+            HostLimits::from_lookup(|k| (k == "GF_PLUGIN_CACHE_DIR").then(|| "off".to_string()))
+                .unwrap();
+        assert_eq!(off.cache_dir, None);
+        let none =
+            HostLimits::from_lookup(|k| (k == "QUARRY_OPT_LEVEL").then(|| "none".into())).unwrap();
+        assert_eq!(none.opt_level, OptLevel::None);
+        assert!(
+            HostLimits::from_lookup(|k| (k == "QUARRY_OPT_LEVEL").then(|| "max".into())).is_err()
+        );
         let err =
             HostLimits::from_lookup(|k| (k == "GF_PLUGIN_MAX_STREAMS").then(|| "many".into()))
                 .unwrap_err();

@@ -9,14 +9,17 @@ use wasmtime::{Config, Engine, OptLevel};
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Builds the engine every module is compiled with.
-pub(crate) fn new_engine() -> wasmtime::Result<Engine> {
+pub(crate) fn new_engine(opt: crate::policy::host::OptLevel) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     // Deadlines: the store's epoch callback checks the call's deadline every tick.
     config.epoch_interruption(true);
     // Copy-on-write initial memory makes per-call instantiation cheap.
     config.memory_init_cow(true);
-    config.cranelift_opt_level(OptLevel::Speed);
+    config.cranelift_opt_level(match opt {
+        crate::policy::host::OptLevel::Speed => OptLevel::Speed,
+        crate::policy::host::OptLevel::None => OptLevel::None,
+    });
     // One core per compile: modules compile side by side in `compile_concurrency` slots, so a
     // huge module takes one core for as long as it needs and never all of them.
     config.parallel_compilation(false);

@@ -4,6 +4,7 @@
 
 mod budget;
 mod convert;
+mod disk_cache;
 mod engine;
 mod exports;
 mod guest;
@@ -15,7 +16,7 @@ pub(crate) use budget::Meter;
 pub use budget::{Busy, CountingAllocator, HostBudget, Usage, counting_installed};
 pub use guest::{GuestError, GuestPool, Streamer};
 pub use module::{
-    CompiledModule, FileStamp, ModuleCache, ModuleDescription, ModuleError, sha256_hex,
+    CompiledModule, FileStamp, LoadStats, ModuleCache, ModuleDescription, ModuleError, sha256_hex,
 };
 pub(crate) use state::{GuestIdentity, HostState};
 
@@ -44,7 +45,8 @@ pub struct RuntimeInitError(String);
 
 impl Runtime {
     pub fn new(modules_dir: PathBuf, limits: HostLimits) -> Result<Self, RuntimeInitError> {
-        let engine = engine::new_engine().map_err(|e| RuntimeInitError(format!("{e:#}")))?;
+        let engine =
+            engine::new_engine(limits.opt_level).map_err(|e| RuntimeInitError(format!("{e:#}")))?;
         let linker = linker::new_linker(&engine).map_err(|e| RuntimeInitError(format!("{e:#}")))?;
         let budget = Arc::new(HostBudget::new(&limits));
         let pools: Arc<Mutex<Vec<Weak<GuestPool>>>> = Arc::default();

@@ -14,6 +14,7 @@ use wasmtime::Engine;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker};
 
+use super::disk_cache::{DiskCache, Lookup};
 use super::exports::ModulePre;
 use super::linker;
 use super::state::HostState;
@@ -159,12 +160,28 @@ impl FileStamp {
     }
 }
 
-/// Compiles each module file once and hands out the compiled form while the file is unchanged.
+/// How a module's versions were loaded since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoadStats {
+    /// Compiled by Cranelift.
+    pub compiles: u64,
+    /// Loaded from the compiled-module cache (or the shipped precompiled entries).
+    pub cache_hits: u64,
+    /// Cache entries refused (truncated, corrupt, another engine's) and rebuilt.
+    pub cache_rejects: u64,
+    /// Seconds spent compiling.
+    pub compile_seconds: f64,
+}
+
+/// Compiles each module file once and hands out the compiled form while the file is unchanged,
+/// keeping the compiled form on disk so the next process loads it instead.
 #[derive(Clone)]
 pub struct ModuleCache {
     engine: Engine,
     linker: Arc<Linker<HostState>>,
     limits: HostLimits,
+    disk: DiskCache,
+    stats: Arc<Mutex<std::collections::BTreeMap<String, LoadStats>>>,
     compiled: Arc<Mutex<HashMap<PathBuf, Arc<CompiledModule>>>>,
     /// One lock per file, so one file is never compiled twice at once and other files wait
     /// for nothing but a compile slot.
@@ -182,7 +199,14 @@ impl std::fmt::Debug for ModuleCache {
 
 impl ModuleCache {
     pub(crate) fn new(engine: Engine, linker: Linker<HostState>, limits: HostLimits) -> Self {
+        let disk = DiskCache::new(
+            &engine,
+            limits.cache_dir.clone(),
+            limits.precompiled_dirs.clone(),
+        );
         ModuleCache {
+            disk,
+            stats: Arc::default(),
             engine,
             linker: Arc::new(linker),
             slots: Arc::new(tokio::sync::Semaphore::new(
@@ -296,18 +320,93 @@ impl ModuleCache {
         self.compile_stamped(name, path, stamp)
     }
 
+    /// How each module was loaded since the process started (for CollectMetrics).
+    pub fn stats(&self) -> Vec<(String, LoadStats)> {
+        let map = self.stats.lock().expect("stats lock");
+        map.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// The compiled-module cache directory in use, if any.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.disk.dir()
+    }
+
+    fn count(&self, name: &str, f: impl FnOnce(&mut LoadStats)) {
+        f(self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .entry(name.to_string())
+            .or_default());
+    }
+
+    /// The compiled component for `bytes`: from the disk cache when it holds a verified,
+    /// compatible entry, else compiled now and written there.
+    fn component(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        sha256: &str,
+    ) -> Result<Component, ModuleError> {
+        match self.disk.lookup(&self.engine, sha256) {
+            Lookup::Hit(component) => {
+                self.count(name, |s| s.cache_hits += 1);
+                tracing::debug!(module = name, "loaded compiled module from the cache");
+                return Ok(component);
+            }
+            Lookup::Rejected => self.count(name, |s| s.cache_rejects += 1),
+            Lookup::Miss => {}
+        }
+        let started = Instant::now();
+        let component = Component::new(&self.engine, bytes).map_err(|e| ModuleError::Compile {
+            path: path.to_path_buf(),
+            reason: describe_compile_error(&e, bytes),
+        })?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.count(name, |s| {
+            s.compiles += 1;
+            s.compile_seconds += seconds;
+        });
+        tracing::info!(module = name, path = %path.display(), compile_ms = (seconds * 1000.0) as u64, "compiled module");
+        self.disk.store(sha256, &component);
+        Ok(component)
+    }
+
+    /// Writes the compiled form of `path` where `dir` can ship it (`cargo xtask dist`); returns
+    /// the entry's file name.
+    pub fn precompile_into(&self, path: &Path, dir: &Path) -> Result<PathBuf, ModuleError> {
+        let bytes = std::fs::read(path).map_err(|e| missing_or_unreadable("", path, e))?;
+        let component = Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
+            path: path.to_path_buf(),
+            reason: describe_compile_error(&e, &bytes),
+        })?;
+        check_contract(&self.engine, &component, path)?;
+        let out = dir.join(format!(
+            "{}-{}.cwasm",
+            sha256_hex(&bytes),
+            self.disk.engine_key()
+        ));
+        let serialized = component.serialize().map_err(|e| ModuleError::Compile {
+            path: path.to_path_buf(),
+            reason: format!("{e:#}"),
+        })?;
+        super::disk_cache::write_entry(&out, &serialized).map_err(|reason| ModuleError::Read {
+            path: out.clone(),
+            reason,
+        })?;
+        Ok(out)
+    }
+
     fn compile_stamped(
         &self,
         name: &str,
         path: &Path,
         stamp: FileStamp,
     ) -> Result<CompiledModule, ModuleError> {
-        let started = Instant::now();
         let bytes = std::fs::read(path).map_err(|e| missing_or_unreadable(name, path, e))?;
-        let component = Component::new(&self.engine, &bytes).map_err(|e| ModuleError::Compile {
-            path: path.to_path_buf(),
-            reason: describe_compile_error(&e, &bytes),
-        })?;
+        let sha256 = sha256_hex(&bytes);
+        let component = self.component(name, path, &bytes, &sha256)?;
         let (contract, contract_name) = check_contract(&self.engine, &component, path)?;
         let link_err = |e: wasmtime::Error| ModuleError::Link {
             path: path.to_path_buf(),
@@ -320,8 +419,7 @@ impl ModuleCache {
             module = name,
             path = %path.display(),
             contract = %contract_name,
-            compile_ms = started.elapsed().as_millis() as u64,
-            "compiled module"
+            "module ready"
         );
         Ok(CompiledModule {
             name: name.to_string(),
@@ -331,7 +429,7 @@ impl ModuleCache {
             contract,
             contract_name,
             size: bytes.len() as u64,
-            sha256: sha256_hex(&bytes),
+            sha256,
             loaded_at: SystemTime::now(),
             descriptor: std::sync::OnceLock::new(),
             footprint: AtomicUsize::new(DEFAULT_FOOTPRINT),

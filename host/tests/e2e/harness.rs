@@ -165,6 +165,20 @@ impl Plugin {
             .into_inner()
     }
 
+    /// The plugin's CollectMetrics answer (Prometheus text).
+    pub async fn metrics(&self) -> String {
+        let r = self
+            .process
+            .diagnostics()
+            .collect_metrics(pb::CollectMetricsRequest {
+                plugin_context: None,
+            })
+            .await
+            .expect("CollectMetrics succeeds")
+            .into_inner();
+        String::from_utf8(r.metrics.expect("metrics").prometheus).expect("UTF-8")
+    }
+
     /// The plugin process's id.
     pub fn pid(&self) -> u32 {
         self.process.pid().expect("the plugin is running")
@@ -295,4 +309,13 @@ pub fn write_file(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).expect("write");
     std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// The value of `name{module="<module>"}` in Prometheus text, 0 when absent.
+pub fn module_metric(text: &str, name: &str, module: &str) -> f64 {
+    let prefix = format!("{name}{{module=\"{module}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
 }

@@ -174,7 +174,12 @@ async fn the_process_memory_budget_turns_calls_away_instead_of_running_out() {
 
 #[tokio::test]
 async fn compilation_is_bounded_and_per_file() {
+    // A cache of its own: the slow module's compile, finishing after its deadline, must not
+    // leave an entry another run would load.
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().display().to_string();
     let p = Plugin::start_with_env(&[
+        ("GF_PLUGIN_CACHE_DIR", cache_dir.as_str()),
         ("GF_PLUGIN_COMPILE_TIMEOUT_S", "5"),
         ("GF_PLUGIN_MAX_MODULE_MB", "16"),
     ])

@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use quarry_guest::{
-    DataQuery, Datasource, Descriptor, Error, Frame, InstanceSettings, ResourceRequest, ResourceResponse,
-    SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
+    DataQuery, Datasource, Descriptor, Error, Frame, InstanceSettings, ResourceRequest,
+    ResourceResponse, SecretGrant, SubscribeRequest, SubscribeResponse, Subscription,
 };
 use serde::Deserialize;
 
