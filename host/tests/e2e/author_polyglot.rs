@@ -1,18 +1,21 @@
 //! `quarry new --lang python|js` through the real executable: the project carries the SDK and the
-//! contract, builds with the tool its manifest names (componentize-py, componentize-js), and
-//! `quarry dev --once` — the plugin executable — builds it, checks its descriptor, and answers
-//! its sample query and health check from it.
+//! contract, its native unit tests pass, and `quarry dev` — the plugin executable — builds it with
+//! the tool its manifest names (componentize-py, componentize-js), checks its descriptor, answers
+//! the sample query and health check, and installs it into a running plugin, which answers from
+//! it; after the author saves a change, the plugin answers from the new code.
 //!
 //! The build tools are the ones `cargo xtask build-polyglot` installs (a venv with componentize-py
 //! under the target directory; `npm ci` in `guest-sdk/js`): each project links them in place of
 //! its own `.venv` or `node_modules`, after the test checks they are the versions the project
-//! pins. A missing tool fails the test with the command that installs it; nothing is skipped.
-//! What is left is the build itself and one compile of the component: well under a minute per
-//! language on the 2-core machine.
+//! pins, so CI installs each tool once. A missing tool fails the test with the command that
+//! installs it; nothing is skipped. What each test adds is two component builds and compiles
+//! (the first version and the edited one).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Instant;
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use super::harness::*;
 
@@ -116,62 +119,136 @@ fn run_in(dir: &Path, program: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("{} {args:?}: {e}", program.display()))
 }
 
-/// `quarry dev <project> --once` into a fresh modules directory: it builds with the manifest's
-/// command, compiles and checks the component, installs it as `<name>.wasm`, prints the
-/// descriptor, and runs the sample query and health check. Returns (stdout, stderr).
-fn dev_once(project: &Path, name: &str) -> (String, String) {
-    let modules = tempfile::tempdir().unwrap();
+/// How long one wait for a build may take: a componentize build is 30–60 s on two idle cores;
+/// this bounds a hang, it measures nothing.
+const BUILD_WAIT: Duration = Duration::from_secs(600);
+
+/// Kills the background `quarry dev` when the test ends, however it ends.
+struct Background(Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What `quarry dev` said: (stdout, stderr).
+struct DevLog {
+    stdout: tempfile::NamedTempFile,
+    stderr: tempfile::NamedTempFile,
+}
+
+impl DevLog {
+    fn read(&self) -> (String, String) {
+        let read = |f: &tempfile::NamedTempFile| std::fs::read_to_string(f.path()).unwrap();
+        (read(&self.stdout), read(&self.stderr))
+    }
+}
+
+/// The author's loop for a new project: `quarry dev` (polling, as an author runs it) installs the
+/// module into a running plugin, which answers from it; `edit` is saved and the plugin answers
+/// from the new code. `descriptor` is the line `quarry dev` prints for the template's module.
+async fn dev_loop(project: &Path, name: &str, descriptor: &str, edit: (&str, &str, &str)) {
+    let plugin = Plugin::start().await;
+    let log = DevLog {
+        stdout: tempfile::NamedTempFile::new().unwrap(),
+        stderr: tempfile::NamedTempFile::new().unwrap(),
+    };
     let started = Instant::now();
-    let out = quarry(&[
-        "dev",
-        project.to_str().unwrap(),
-        "--plugin-modules",
-        modules.path().to_str().unwrap(),
-        "--once",
-    ]);
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let _dev = Background(
+        Command::new(plugin_exe())
+            .args(["dev", project.to_str().unwrap(), "--poll-ms", "200"])
+            // The modules directory as Grafana's plugin setting names it.
+            .env("GF_PLUGIN_MODULES_DIR", plugin.modules.path())
+            .stdout(log.stdout.reopen().unwrap())
+            .stderr(log.stderr.reopen().unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let ds = ctx("dev", json!({"module": name}), 1);
+    answers(&plugin, &ds, name, 3.0, &log).await;
     eprintln!(
-        "{name}: quarry dev --once (build, compile, query, health) took {:.1} s",
+        "{name}: first build installed and answering after {:.1} s",
         started.elapsed().as_secs_f64()
     );
+
+    // The first cycle checked the descriptor and ran quarry.toml's sample query
+    // (`{"value": 1.5, "points": 5}`) and health check.
+    let (stdout, stderr) = log.read();
+    assert!(stdout.contains(descriptor), "{stdout}");
     assert!(
-        out.status.success(),
-        "quarry dev --once:\n{stdout}\n{stderr}"
+        stdout.contains(&format!("health Ok: {name} is ready")),
+        "{stdout}"
     );
-    assert!(
-        modules.path().join(format!("{name}.wasm")).is_file(),
-        "{stderr}"
+    assert_eq!(
+        stdout.matches(" 1.5\n").count(),
+        5,
+        "five points of the sample query's value: {stdout}"
     );
     assert!(
         stderr.contains(&format!("compiled {name}.wasm")),
         "{stderr}"
     );
     assert!(stderr.contains("query answered in"), "{stderr}");
-    (stdout, stderr)
-}
 
-/// What the template's module answers `quarry dev`: its descriptor, the sample query of
-/// `quarry.toml` (`{"value": 1.5, "points": 5}`) and its health.
-fn answers_like_the_template(name: &str, stdout: &str) {
-    assert!(
-        stdout.contains(
-            r#"descriptor: settings [unit], query [value (main), points], default query {"points":10,"value":1.0}, streams []"#
-        ),
-        "{stdout}"
+    // The author saves a change; the plugin, never restarted nor reconfigured, answers from it.
+    let (file, from, to) = edit;
+    let path = project.join(file);
+    let source = std::fs::read_to_string(&path).unwrap();
+    assert!(source.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, source.replace(from, to)).unwrap();
+    let started = Instant::now();
+    answers(&plugin, &ds, name, 300.0, &log).await;
+    eprintln!(
+        "{name}: the edit was answered after {:.1} s",
+        started.elapsed().as_secs_f64()
     );
+    let (_, stderr) = log.read();
     assert!(
-        stdout.contains(&format!("health Ok: {name} is ready")),
-        "{stdout}"
-    );
-    assert_eq!(
-        stdout.matches("1.5").count(),
-        5,
-        "five points of the sample query's value: {stdout}"
+        stderr.matches("quarry dev: installed").count() >= 2,
+        "{stderr}"
     );
 }
 
-#[test]
-fn new_python_project_builds_and_answers_through_the_executable() {
+/// The first value of the datasource's answer to `{"value": 3}`, once the module is installed.
+async fn first_value(plugin: &Plugin, ds: &pb::PluginContext, name: &str) -> Option<f64> {
+    if !plugin.module_path(name).is_file() {
+        return None;
+    }
+    let q = vec![query(
+        "A",
+        json!({"value": 3, "points": 2}),
+        0,
+        60_000,
+        1000,
+    )];
+    let r = plugin.query(ds.clone(), q).await;
+    let r = &r["A"];
+    if !r.error.is_empty() {
+        return None;
+    }
+    match &frames(r)[0].fields[1].values {
+        quarry_frame::Column::Float64(v) => v.first().copied(),
+        other => panic!("value is {other:?}"),
+    }
+}
+
+/// Waits (bounded) until the plugin answers `want`.
+async fn answers(plugin: &Plugin, ds: &pb::PluginContext, name: &str, want: f64, log: &DevLog) {
+    let started = Instant::now();
+    while first_value(plugin, ds, name).await != Some(want) {
+        assert!(
+            started.elapsed() < BUILD_WAIT,
+            "no answer {want} within {BUILD_WAIT:?}; quarry dev said:\n{:?}",
+            log.read()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_python_project_builds_and_the_dev_loop_answers_from_each_save() {
     let (venv, requirement) = python_tools();
     let out = quarry(&["new", "x", "--lang", "python", "--sdk", "/nonexistent"]);
     assert!(
@@ -200,11 +277,10 @@ fn new_python_project_builds_and_answers_through_the_executable() {
     );
     std::os::unix::fs::symlink(&venv, project.join(".venv")).unwrap();
 
-    let started = Instant::now();
-    let python = project.join(".venv/bin/python");
+    // The README's test command, with the system's python3 (the tests need no componentize-py).
     let out = run_in(
         &project,
-        &python,
+        Path::new("python3"),
         &["-m", "unittest", "discover", "-s", "tests"],
     );
     assert!(
@@ -217,17 +293,22 @@ fn new_python_project_builds_and_answers_through_the_executable() {
         "{}",
         text(&out.stderr)
     );
-    eprintln!(
-        "{name}: unit tests in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 
-    let (stdout, _) = dev_once(&project, name);
-    answers_like_the_template(name, &stdout);
+    dev_loop(
+        &project,
+        name,
+        r#"descriptor: settings [unit], query [value (main), points], default query {"points":10,"value":1.0}, streams []"#,
+        (
+            "src/datasource.py",
+            "[float(model.value)] * model.points",
+            "[float(model.value) * 100] * model.points",
+        ),
+    )
+    .await;
 }
 
-#[test]
-fn new_js_project_builds_and_answers_through_the_executable() {
+#[tokio::test(flavor = "multi_thread")]
+async fn new_js_project_builds_and_the_dev_loop_answers_from_each_save() {
     let (node_modules, dependencies) = js_tools();
     let name = "author-js";
     let (_tmp, project) = new_project("js", name);
@@ -252,8 +333,9 @@ fn new_js_project_builds_and_answers_through_the_executable() {
     );
     std::os::unix::fs::symlink(&node_modules, project.join("node_modules")).unwrap();
 
-    let started = Instant::now();
-    let out = run_in(&project, Path::new("node"), &["--test", "test/"]);
+    // The README's `npm test`.
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let out = run_in(&project, Path::new(npm), &["test"]);
     assert!(
         out.status.success(),
         "the project's unit tests:\n{}\n{}",
@@ -265,11 +347,16 @@ fn new_js_project_builds_and_answers_through_the_executable() {
         "{}",
         text(&out.stdout)
     );
-    eprintln!(
-        "{name}: unit tests in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 
-    let (stdout, _) = dev_once(&project, name);
-    answers_like_the_template(name, &stdout);
+    dev_loop(
+        &project,
+        name,
+        r#"descriptor: settings [unit], query [value (main), points], default query {"points":10,"value":1}, streams []"#,
+        (
+            "src/index.js",
+            "Array(n).fill(value)",
+            "Array(n).fill(value * 100)",
+        ),
+    )
+    .await;
 }
