@@ -369,6 +369,13 @@ mod tests {
             xtask.contains(&format!("COMPONENTIZE_PY: &str = {pin:?};")),
             "requirements.txt pins {pin}, unlike xtask/src/polyglot.rs"
         );
+        // The README's build without the plugin is quarry.toml's (less --quiet): the e2e test
+        // runs the latter.
+        let readme_build = command.replace(" --quiet", "");
+        assert!(
+            file(&files, "README.md").contains(&readme_build),
+            "README.md does not show {readme_build}"
+        );
     }
 
     #[test]
@@ -409,6 +416,9 @@ mod tests {
         let sdk_package: serde_json::Value =
             serde_json::from_str(include_str!("../../../guest-sdk/js/package.json")).unwrap();
         assert_eq!(package["name"], "csv-http");
+        // The README's `npm run build` is quarry.toml's build (the e2e test runs the latter).
+        assert_eq!(package["scripts"]["build"], m.build.command.join(" "));
+        assert!(file(&files, "README.md").contains("npm run build"));
         assert_eq!(package["dependencies"], sdk_package["dependencies"]);
         let lock: serde_json::Value =
             serde_json::from_str(file(&files, "package-lock.json")).unwrap();
