@@ -8,8 +8,8 @@
 //! under the target directory; `npm ci` in `guest-sdk/js`): each project links them in place of
 //! its own `.venv` or `node_modules`, after the test checks they are the versions the project
 //! pins, so CI installs each tool once. A missing tool fails the test with the command that
-//! installs it; nothing is skipped. What each test adds is two component builds and compiles
-//! (the first version and the edited one).
+//! installs it; nothing is skipped. What each test adds is two component builds, each compiled
+//! once (by `quarry dev`; the plugin loads it from the compiled-module cache they share).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
@@ -208,6 +208,18 @@ async fn dev_loop(project: &Path, name: &str, descriptor: &str, edit: (&str, &st
     assert!(
         stderr.matches("quarry dev: installed").count() >= 2,
         "{stderr}"
+    );
+    // Each version was compiled once, by `quarry dev` before it installed it: the plugin loaded
+    // both from the compiled-module cache they share.
+    let metrics = plugin.metrics().await;
+    assert_eq!(
+        module_metric(&metrics, "quarry_module_compiles_total", name),
+        0.0,
+        "{metrics}"
+    );
+    assert!(
+        module_metric(&metrics, "quarry_module_cache_hits_total", name) >= 2.0,
+        "{metrics}"
     );
 }
 
