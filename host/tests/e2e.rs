@@ -6,6 +6,7 @@
 )]
 mod e2e {
     mod author;
+    mod author_polyglot;
     mod cache;
     mod cli;
     mod contract;

@@ -5,8 +5,9 @@
 // SecretGrant.bearerToken: the host attaches it, the module never sees it.
 
 import {
-  Datasource, Field, FieldConfig, Frame, FrameMeta, FrameType, Health, JsonNumber, QuarryError,
-  ResourceResponse, SecretGrant, SubscribeResponse, Subscription, Time, exportDatasource, http, t,
+  Datasource, Descriptor, Field, FieldConfig, Frame, FrameMeta, FrameType, Health, JsonNumber,
+  QuarryError, QueryField, ResourceResponse, SecretGrant, Setting, SubscribeResponse, Subscription,
+  Time, exportDatasource, http, t,
 } from '../../guest-sdk/js/src/index.js';
 import { debugStr, rustDisplay } from '../../guest-sdk/js/src/fmt.js';
 
@@ -18,6 +19,17 @@ const EXCERPT_CHARS = 200;
 const DEFAULT_TIMEOUT_S = 10;
 const DEFAULT_INTERVAL_MS = 1000;
 const MIN_INTERVAL_MS = 100;
+/** The aggregations the API knows, in the order editors list them. */
+export const AGGREGATIONS = [['avg', 'Average'], ['min', 'Minimum'], ['max', 'Maximum'], ['sum', 'Sum']];
+/** Stream path prefixes: `latest/` (the descriptor's), `metric/` (earlier versions'). */
+const STREAM_PREFIXES = ['latest/', 'metric/'];
+/**
+ * What Rust's `char::is_whitespace` (Unicode White_Space) accepts, for `trim` and
+ * `split_whitespace`: JS's `trim` and `\s` also take U+FEFF and leave U+0085.
+ */
+const RUST_WHITESPACE = '\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000';
+const TRIM = new RegExp(`^[${RUST_WHITESPACE}]+|[${RUST_WHITESPACE}]+$`, 'gu');
+const WHITESPACE_RUN = new RegExp(`[${RUST_WHITESPACE}]+`, 'u');
 
 const optional = (shape) => t.default(t.option(shape), null);
 
@@ -46,9 +58,12 @@ export const Series = t.struct('Series', {
 /** The answer of /latest. */
 export const Latest = t.struct('Latest', { timestamp: t.i64, value: t.option(t.f64) });
 
+/** Rust's `str::trim`. */
+export const rustTrim = (text) => text.replace(TRIM, '');
+
 export function nonBlank(text) {
   if (text === null || text === undefined) return null;
-  const trimmed = text.trim();
+  const trimmed = rustTrim(text);
   return trimmed === '' ? null : trimmed;
 }
 
@@ -59,6 +74,15 @@ export function metricOf(model) {
     if (metric !== null) return metric;
   }
   throw QuarryError.badRequest('the query names no metric: set metricName (or queryText)');
+}
+
+/** `aggregation` when set, one of the descriptor's values. */
+export function aggregationOf(model) {
+  const aggregation = nonBlank(model.aggregation);
+  if (aggregation === null) return null;
+  const allowed = AGGREGATIONS.map(([value]) => value);
+  if (allowed.includes(aggregation)) return aggregation;
+  throw QuarryError.badRequest(`aggregation must be one of ${allowed.join(', ')}, not ${debugStr(aggregation)}`);
 }
 
 function scalarText(value) {
@@ -108,8 +132,9 @@ export function queryPath(metric, fromMs, toMs, aggregation = null, interval = n
 
 export const latestPath = (metric) => `/latest?metric=${encodeComponent(metric)}`;
 
-function excerpt(body) {
-  const text = body.split(/\s+/u).filter(Boolean).join(' ');
+export function excerpt(body) {
+  // Rust's split_whitespace: runs of RUST_WHITESPACE separate words.
+  const text = body.split(WHITESPACE_RUN).filter(Boolean).join(' ');
   if (text === '') return null;
   const chars = [...text];
   return chars.length > EXCERPT_CHARS ? `${chars.slice(0, EXCERPT_CHARS).join('')}…` : text;
@@ -174,12 +199,68 @@ export function latestFrame(metric, latest) {
   ]);
 }
 
+// -- the descriptor (README.md, "Descriptor")
+
+export function descriptor() {
+  return new Descriptor('Metrics from an in-house HTTP API (/query, /latest, /health)')
+    .withSetting(
+      Setting.string('endpoint')
+        .title('Endpoint')
+        .description('Base URL of the metrics API (http or https, no query string)')
+        .placeholder('https://metrics.example.com/api')
+        .required(),
+    )
+    .withSetting(
+      Setting.number('timeout')
+        .title('Timeout (s)')
+        .description('Seconds each wait of a request may take: connect, first byte, between bytes')
+        .default(10),
+    )
+    .withSetting(
+      Setting.string('apiKey')
+        .title('API key')
+        .description('Sent by the host as Authorization: Bearer <key>; the module never sees it')
+        .secret(),
+    )
+    .withQueryField(
+      QueryField.string('metricName')
+        .title('Metric')
+        .description('The metric to query; required unless queryText is set')
+        .placeholder('cpu')
+        .main()
+        .required(),
+    )
+    .withQueryField(
+      QueryField.string('queryText')
+        .title('Query text')
+        .description('Used as the metric when metricName is empty')
+        .multiline(),
+    )
+    .withQueryField(
+      QueryField.enumeration('aggregation', AGGREGATIONS)
+        .title('Aggregation')
+        .description('How the API aggregates points within an interval; none when unset'),
+    )
+    .withQueryField(
+      QueryField.string('interval')
+        .title('Interval')
+        .description('Passed to the API as interval= (e.g. 1m); a number is sent as written')
+        .placeholder('1m'),
+    )
+    .withDefaultQuery({ metricName: '' })
+    .withStream(
+      'latest/{metric}',
+      "The metric's newest value, polled from /latest every second (latest/{metric}/{intervalMs} for another interval, at least 100 ms)",
+    );
+}
+
 // -- streams
 
-/** `metric/<name>[/<interval ms>]` → [metric, intervalMs], or null. */
+/** `latest/<name>[/<interval ms>]` (or `metric/…`) → [metric, intervalMs], or null. */
 export function parseStreamPath(path) {
-  if (!path.startsWith('metric/')) return null;
-  const rest = path.slice('metric/'.length);
+  const prefix = STREAM_PREFIXES.find((p) => path.startsWith(p));
+  if (prefix === undefined) return null;
+  const rest = path.slice(prefix.length);
   let metric = rest;
   let interval = DEFAULT_INTERVAL_MS;
   const slash = rest.lastIndexOf('/');
@@ -197,6 +278,10 @@ export function parseStreamPath(path) {
 // -- the datasource
 
 export class HttpApi extends Datasource {
+  static describe() {
+    return descriptor();
+  }
+
   static secureSettings() {
     return [SecretGrant.bearerToken('apiKey')];
   }
@@ -225,7 +310,7 @@ export class HttpApi extends Datasource {
     const model = query.model(Model);
     const metric = metricOf(model);
     const interval = model.interval === null ? null : scalarText(model.interval);
-    const path = queryPath(metric, query.timeRange.fromMs, query.timeRange.toMs, nonBlank(model.aggregation), interval);
+    const path = queryPath(metric, query.timeRange.fromMs, query.timeRange.toMs, aggregationOf(model), interval);
     return [seriesFrame(metric, path, parseSeries(this.fetch(path)))];
   }
 

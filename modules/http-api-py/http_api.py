@@ -8,6 +8,7 @@ declared with ``SecretGrant.bearer_token``: the host attaches it, the module nev
 import dataclasses
 import datetime
 import math
+import re
 from typing import Dict, List, Optional
 
 import quarry_guest as q
@@ -22,6 +23,14 @@ EXCERPT_CHARS = 200
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_INTERVAL_MS = 1000
 MIN_INTERVAL_MS = 100
+#: The aggregations the API knows, in the order editors list them.
+AGGREGATIONS = [("avg", "Average"), ("min", "Minimum"), ("max", "Maximum"), ("sum", "Sum")]
+#: Stream path prefixes: ``latest/`` (the descriptor's), ``metric/`` (earlier versions').
+STREAM_PREFIXES = ("latest/", "metric/")
+#: What Rust's ``char::is_whitespace`` (Unicode White_Space) accepts, for ``trim`` and
+#: ``split_whitespace``: Python's ``str.strip``/``split`` also take U+001C..U+001F.
+RUST_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                   "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
 Scalar = q.untagged("Scalar", q.Number, str)
 
@@ -42,6 +51,16 @@ class Model:
             if text is not None:
                 return text
         raise q.Error.bad_request("the query names no metric: set metricName (or queryText)")
+
+    def checked_aggregation(self):
+        """``aggregation`` when set, one of the descriptor's values."""
+        aggregation = non_blank(self.aggregation)
+        if aggregation is None:
+            return None
+        allowed = [value for value, _ in AGGREGATIONS]
+        if aggregation in allowed:
+            return aggregation
+        raise q.Error.bad_request("aggregation must be one of %s, not %s" % (", ".join(allowed), debug_str(aggregation)))
 
 
 @dataclasses.dataclass
@@ -69,10 +88,15 @@ class Latest:
     value: Optional[float]
 
 
+def rust_trim(text):
+    """Rust's ``str::trim``."""
+    return text.strip(RUST_WHITESPACE)
+
+
 def non_blank(text):
     if text is None:
         return None
-    text = text.strip()
+    text = rust_trim(text)
     return text or None
 
 
@@ -129,7 +153,8 @@ def latest_path(metric):
 
 
 def excerpt(body):
-    text = " ".join(body.split())
+    # Rust's split_whitespace: runs of RUST_WHITESPACE separate words.
+    text = " ".join(word for word in re.split("[%s]+" % RUST_WHITESPACE, body) if word)
     if not text:
         return None
     if len(text) > EXCERPT_CHARS:
@@ -205,13 +230,64 @@ def latest_frame(metric, latest):
     ])
 
 
+# -- the descriptor (README.md, "Descriptor")
+
+def descriptor():
+    return (
+        q.Descriptor("Metrics from an in-house HTTP API (/query, /latest, /health)")
+        .with_setting(
+            q.Setting.string("endpoint")
+            .title("Endpoint")
+            .description("Base URL of the metrics API (http or https, no query string)")
+            .placeholder("https://metrics.example.com/api")
+            .required())
+        .with_setting(
+            q.Setting.number("timeout")
+            .title("Timeout (s)")
+            .description("Seconds each wait of a request may take: connect, first byte, between bytes")
+            .default(10))
+        .with_setting(
+            q.Setting.string("apiKey")
+            .title("API key")
+            .description("Sent by the host as Authorization: Bearer <key>; the module never sees it")
+            .secret())
+        .with_query_field(
+            q.QueryField.string("metricName")
+            .title("Metric")
+            .description("The metric to query; required unless queryText is set")
+            .placeholder("cpu")
+            .main()
+            .required())
+        .with_query_field(
+            q.QueryField.string("queryText")
+            .title("Query text")
+            .description("Used as the metric when metricName is empty")
+            .multiline())
+        .with_query_field(
+            q.QueryField.enumeration("aggregation", AGGREGATIONS)
+            .title("Aggregation")
+            .description("How the API aggregates points within an interval; none when unset"))
+        .with_query_field(
+            q.QueryField.string("interval")
+            .title("Interval")
+            .description("Passed to the API as interval= (e.g. 1m); a number is sent as written")
+            .placeholder("1m"))
+        .with_default_query({"metricName": ""})
+        .with_stream(
+            "latest/{metric}",
+            "The metric's newest value, polled from /latest every second "
+            "(latest/{metric}/{intervalMs} for another interval, at least 100 ms)")
+    )
+
+
 # -- streams
 
 def parse_stream_path(path):
-    """``metric/<name>[/<interval ms>]`` → ``(metric, interval_ms)``, or ``None``."""
-    if not path.startswith("metric/"):
+    """``latest/<name>[/<interval ms>]`` (or ``metric/…``) → ``(metric, interval_ms)``, or ``None``."""
+    prefix = next((p for p in STREAM_PREFIXES if path.startswith(p)), None)
+    if prefix is None:
         return None
-    rest = path[len("metric/"):]
+    rest = path[len(prefix):]
     metric, interval = rest, DEFAULT_INTERVAL_MS
     head, sep, digits = rest.rpartition("/")
     if sep and digits and digits.isascii() and digits.isdigit():
@@ -226,6 +302,10 @@ def parse_stream_path(path):
 # -- the datasource
 
 class HttpApi(q.Datasource):
+    @classmethod
+    def describe(cls):
+        return descriptor()
+
     @classmethod
     def secure_settings(cls):
         return [q.SecretGrant.bearer_token("apiKey")]
@@ -250,7 +330,7 @@ class HttpApi(q.Datasource):
         metric = model.metric()
         interval = scalar_text(model.interval) if model.interval is not None else None
         path = query_path(metric, query.time_range.from_ms, query.time_range.to_ms,
-                          non_blank(model.aggregation), interval)
+                          model.checked_aggregation(), interval)
         series = parse_series(self.fetch(path))
         return [series_frame(metric, path, series)]
 

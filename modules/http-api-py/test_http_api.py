@@ -55,6 +55,48 @@ class HttpApiTests(unittest.TestCase):
             metric('{"metricName":"  ","queryText":""}')
         self.assertEqual(cm.exception.message, "the query names no metric: set metricName (or queryText)")
 
+    def test_aggregation(self):
+        aggregation = lambda json: q.from_json(json, m.Model).checked_aggregation()  # noqa: E731
+        self.assertEqual(aggregation('{"aggregation":" max "}'), "max")
+        self.assertIsNone(aggregation('{"aggregation":" "}'))
+        self.assertIsNone(aggregation("{}"))
+        with self.assertRaises(q.Error) as cm:
+            api().query(q.DataQuery(ref_id="A", json='{"metricName":"cpu","aggregation":"median"}'))
+        self.assertEqual((cm.exception.kind, cm.exception.message),
+                         (q.ErrorKind.BAD_REQUEST, 'aggregation must be one of avg, min, max, sum, not "median"'))
+        # Checked after the metric.
+        with self.assertRaises(q.Error) as cm:
+            api().query(q.DataQuery(ref_id="A", json='{"aggregation":"median"}'))
+        self.assertEqual(cm.exception.message, "the query names no metric: set metricName (or queryText)")
+        with self.assertRaises(q.Error) as cm:
+            aggregation('{"aggregation":"\\u0085Avg\\"\\u001f"}')
+        self.assertEqual(cm.exception.message, 'aggregation must be one of avg, min, max, sum, not "Avg\\"\\u{1f}"')
+
+    def test_rust_whitespace(self):
+        self.assertEqual(m.non_blank("\x85 cpu\u3000"), "cpu")
+        self.assertEqual(m.non_blank("\x1fcpu\ufeff"), "\x1fcpu\ufeff")
+        self.assertEqual(m.excerpt("a\x85b\x1fc  d"), "a b\x1fc d")
+
+    def test_descriptor(self):
+        d = m.HttpApi.describe()
+        self.assertEqual(d.description, "Metrics from an in-house HTTP API (/query, /latest, /health)")
+        self.assertEqual([s.key for s in d.settings], ["endpoint", "timeout", "apiKey"])
+        endpoint, timeout, api_key = d.settings
+        self.assertEqual((endpoint.kind, endpoint.is_required, endpoint.placeholder_text),
+                         (q.Kind.STRING, True, "https://metrics.example.com/api"))
+        self.assertEqual((timeout.kind, timeout.default_json), (q.Kind.NUMBER, "10"))
+        self.assertTrue(api_key.is_secret and not api_key.is_required)
+        self.assertEqual(m.HttpApi.secure_settings()[0].key, api_key.key)
+        self.assertEqual([f.key for f in d.query_fields], ["metricName", "queryText", "aggregation", "interval"])
+        metric, text, aggregation, interval = d.query_fields
+        self.assertTrue(metric.is_main and metric.is_required and not metric.is_multiline)
+        self.assertTrue(text.is_multiline)
+        self.assertEqual((aggregation.kind, [o.value for o in aggregation.options], aggregation.is_required),
+                         (q.Kind.ENUM, ["avg", "min", "max", "sum"], False))
+        self.assertEqual((interval.kind, interval.placeholder_text), (q.Kind.STRING, "1m"))
+        self.assertEqual(d.default_query_json, '{"metricName":""}')
+        self.assertEqual([path for path, _ in d.streams], ["latest/{metric}"])
+
     def test_paths(self):
         self.assertEqual(m.query_path("cpu", 1, 2), "/query?metric=cpu&from=1&to=2")
         self.assertEqual(m.query_path("cpu load/1m", -5, 1_700_000_000_000, "avg", "1m"),
@@ -106,7 +148,9 @@ class HttpApiTests(unittest.TestCase):
         self.assertEqual(m.stream_schema("cpu").row_count(), 0)
 
     def test_stream_paths(self):
-        cases = [("metric/cpu", ("cpu", 1000)), ("metric/cpu/250", ("cpu", 250)), ("metric/cpu/99", ("cpu", 100)),
+        cases = [("latest/cpu", ("cpu", 1000)), ("latest/cpu/250", ("cpu", 250)), ("latest/disk/io", ("disk/io", 1000)),
+                 ("latest/", None), ("latest", None),
+                 ("metric/cpu", ("cpu", 1000)), ("metric/cpu/250", ("cpu", 250)), ("metric/cpu/99", ("cpu", 100)),
                  ("metric/disk/io", ("disk/io", 1000)), ("metric/disk/io/5000", ("disk/io", 5000)),
                  ("metric/cpu/99999999999999999999999", None), ("metric/cpu/", None), ("metric//100", None),
                  ("metric/", None), ("metric/a//b", None), ("metrics/cpu", None), ("", None)]
@@ -115,8 +159,10 @@ class HttpApiTests(unittest.TestCase):
 
     def test_other_calls(self):
         ds = api()
-        answer = ds.subscribe_stream(q.SubscribeRequest("metric/cpu/250"))
+        answer = ds.subscribe_stream(q.SubscribeRequest("latest/cpu/250"))
         self.assertEqual(answer.interval, datetime.timedelta(milliseconds=250))
+        answer = ds.subscribe_stream(q.SubscribeRequest("metric/cpu"))
+        self.assertEqual(answer.interval, datetime.timedelta(milliseconds=1000))
         self.assertEqual(ds.subscribe_stream(q.SubscribeRequest("random_walk")), q.SubscribeResponse.NOT_FOUND)
         self.assertEqual(ds.publish_stream("metric/cpu", "{}"), q.PublishResponse.PERMISSION_DENIED)
         self.assertEqual(ds.call_resource(q.ResourceRequest("GET", "metrics")).body, b'{"error":"no resource metrics"}')

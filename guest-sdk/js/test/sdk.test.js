@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  DataQuery, Datasource, Descriptor, EnumIndex, Field, FieldConfig, FrameMeta, Health, InstanceSettings,
+  DataQuery, Datasource, Descriptor, EnumIndex, Field, FieldConfig, Frame, FrameMeta, Health, InstanceSettings,
   JsonError, PublishResponse, QuarryError, QueryField, ResourceRequest, Setting, SubscribeResponse, Time,
   TimeRange, fromJson, http, t, toJson,
 } from '../src/index.js';
@@ -75,6 +75,36 @@ test('fields infer or take their type', () => {
   assert.throws(() => new Field('empty', []), TypeError);
   const nullable = new Field('v', [1.5, null, 3]);
   assert.deepEqual([nullable.values, nullable.validity], [[1.5, 0, 3], [true, false, true]]);
+});
+
+test('validate finds what the host refuses', () => {
+  const time = new Field('time', [new Time(0n), new Time(1n)]);
+  const ok = new Frame('cpu', [time, new Field('value', [0.5, null])]);
+  assert.equal(ok.validate(), ok);
+  new Frame('empty').validate();
+  const cases = [
+    [[time, new Field('value', [0.5])],
+      'frame "cpu": field "value" has 1 values but field "time" has 2: every field of a frame needs one '
+      + 'value per row (push to every field for each row)'],
+    [[time, new Field('v', [1, 2], { labels: { h: 'a' } }), new Field('v', [3, 4], { labels: { h: 'a' } })],
+      'frame "cpu": fields 1 and 2 are both "v" with labels h=a: Grafana cannot tell the two series apart; '
+      + 'give them different labels or names'],
+    [Array.from({ length: 1001 }, (_, i) => new Field(`f${i}`, [1])),
+      'frame "cpu": 1001 fields, more than the 1000 the host accepts: split it into several frames'],
+  ];
+  for (const [fields, message] of cases) {
+    assert.throws(() => new Frame('cpu', fields).validate(), (e) => {
+      assert.ok(e instanceof QuarryError);
+      assert.deepEqual([e.kind, e.message], ['internal', message]);
+      return true;
+    });
+  }
+  const ragged = new Field('v', [1, null]);
+  ragged.values.push(2);
+  assert.throws(
+    () => new Frame('cpu', [new Field('time', [new Time(0n), new Time(1n), new Time(2n)]), ragged]).validate(),
+    /2 validity entries for 3 values/,
+  );
 });
 
 test('meta and config JSON in the Rust SDK order', () => {

@@ -26,6 +26,7 @@ import datetime as _dt
 import time as _time
 
 from ._json import to_json
+from .error import Error
 
 __all__ = [
     "Frame", "Field", "FieldConfig", "FrameMeta", "FrameType", "Notice", "Severity", "Time",
@@ -34,6 +35,9 @@ __all__ = [
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _I64 = (-(1 << 63), (1 << 63) - 1)
+# The host's default frame limits (quarry-frame's FrameLimits), mirrored by Frame.validate.
+_MAX_FIELDS = 1_000
+_MAX_ROWS = 1_000_000
 
 
 class Time(int):
@@ -258,6 +262,52 @@ class Frame:
     def row_count(self):
         """The length of the first field, ``None`` without fields."""
         return len(self.fields[0]) if self.fields else None
+
+    def validate(self):
+        """Checks what the host checks first in every frame a module returns, so a native unit
+        test finds it: fields of different lengths, validity lists that do not match, two fields
+        of the same name with the same labels, and the host's default limits (1,000 fields,
+        1,000,000 rows). Raises an internal :class:`Error` naming the frame, the field and what
+        to change; returns the frame.
+
+        >>> Frame("cpu", [Field("time", [Time(0), Time(1)]), Field("value", [0.5])]).validate()
+        Traceback (most recent call last):
+        ...
+        quarry_guest.error.Error: frame 'cpu': field 'value' has 1 values but field 'time' has 2: every field of a frame needs one value per row (append to every field for each row)
+        """
+        problem = self._problem()
+        if problem is not None:
+            raise Error.internal("frame %r: %s" % (self.name, problem))
+        return self
+
+    def _problem(self):
+        if len(self.fields) > _MAX_FIELDS:
+            return "%d fields, more than the %d the host accepts: split it into several frames" % (
+                len(self.fields), _MAX_FIELDS)
+        if not self.fields:
+            return None
+        first = self.fields[0]
+        rows = len(first)
+        if rows > _MAX_ROWS:
+            return "%d rows, more than the %d the host accepts: ask for fewer points" % (rows, _MAX_ROWS)
+        series = {}
+        for index, field in enumerate(self.fields):
+            if len(field) != rows:
+                return ("field %r has %d values but field %r has %d: every field of a frame needs "
+                        "one value per row (append to every field for each row)"
+                        % (field.name, len(field), first.name, rows))
+            if field.validity is not None and len(field.validity) != rows:
+                return ("field %r: %d validity entries for %d values: build nullable fields with "
+                        "None cells" % (field.name, len(field.validity), rows))
+            if field.labels:
+                key = (field.name, tuple(sorted((str(k), str(v)) for k, v in field.labels.items())))
+                if key in series:
+                    return ("fields %d and %d are both %r with labels %s: Grafana cannot tell the "
+                            "two series apart; give them different labels or names"
+                            % (series[key], index, field.name,
+                               ", ".join("%s=%s" % kv for kv in key[1])))
+                series[key] = index
+        return None
 
     def __repr__(self):
         return "Frame(%r, %r)" % (self.name, self.fields)

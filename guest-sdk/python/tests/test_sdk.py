@@ -121,6 +121,32 @@ class FrameTests(unittest.TestCase):
         with self.assertRaises(TypeError):
             q.Field("empty", [])
 
+    def test_validate_finds_what_the_host_refuses(self):
+        t = q.Field("time", [q.Time(0), q.Time(1)])
+        ok = q.Frame("cpu", [t, q.Field("value", [0.5, None])])
+        self.assertIs(ok.validate(), ok)
+        q.Frame("empty").validate()
+        cases = [
+            ([t, q.Field("value", [0.5])],
+             "frame 'cpu': field 'value' has 1 values but field 'time' has 2: every field of a "
+             "frame needs one value per row (append to every field for each row)"),
+            ([t, q.Field("v", [1, 2], labels={"h": "a"}), q.Field("v", [3, 4], labels={"h": "a"})],
+             "frame 'cpu': fields 1 and 2 are both 'v' with labels h=a: Grafana cannot tell the two "
+             "series apart; give them different labels or names"),
+            ([q.Field("f%d" % i, [1]) for i in range(1001)],
+             "frame 'cpu': 1001 fields, more than the 1000 the host accepts: split it into several "
+             "frames"),
+        ]
+        for fields, message in cases:
+            with self.assertRaises(q.Error) as cm:
+                q.Frame("cpu", fields).validate()
+            self.assertEqual((cm.exception.kind, cm.exception.message), (q.ErrorKind.INTERNAL, message))
+        ragged = q.Field("v", [1.0, None])
+        ragged.values.append(2.0)
+        with self.assertRaises(q.Error) as cm:
+            q.Frame("cpu", [q.Field("time", [q.Time(0), q.Time(1), q.Time(2)]), ragged]).validate()
+        self.assertIn("2 validity entries for 3 values", cm.exception.message)
+
     def test_nulls_carry_validity_and_placeholders(self):
         field = q.Field("v", [1.5, None, 3.0])
         self.assertEqual((field.values, field.validity), ([1.5, 0.0, 3.0], [True, False, True]))

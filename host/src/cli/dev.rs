@@ -99,12 +99,23 @@ async fn cycle(a: &DevArgs, manifest: &Manifest, target: &Path) -> anyhow::Resul
         .split_first()
         .expect("the manifest checks the command is not empty");
     eprintln!("quarry dev: building: {}", manifest.build.command.join(" "));
-    let status = Command::new(program)
+    let status = Command::new(build_program(&a.project, program))
         .args(args)
         .envs(&manifest.build.env)
         .current_dir(&a.project)
         .status()
-        .with_context(|| format!("running {program}"))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "the build command's program {program:?} was not found ({}): the project's \
+                 README.md says how to install what its build needs",
+                if build_program(&a.project, program).is_absolute() {
+                    "no such file in the project"
+                } else {
+                    "not on PATH"
+                }
+            ),
+            _ => anyhow::Error::new(e).context(format!("running {program}")),
+        })?;
     if !status.success() {
         anyhow::bail!("the build failed ({status}); fix it and save again");
     }
@@ -119,6 +130,16 @@ async fn cycle(a: &DevArgs, manifest: &Manifest, target: &Path) -> anyhow::Resul
         HostLimits::from_env()?,
     )?;
     let module = compile(&runtime, &output).await?;
+    // What Grafana's editors are generated from: an unusable descriptor is refused here, not in
+    // the datasource's settings page.
+    match runtime
+        .descriptor(&module)
+        .await
+        .map_err(|e| anyhow::anyhow!("the module's descriptor is unusable: {e}"))?
+    {
+        Some(descriptor) => println!("descriptor: {}", descriptor_summary(&descriptor)),
+        None => println!("descriptor: none (built for contract 0.2: Grafana shows JSON editors)"),
+    }
     install(&output, target)?;
     eprintln!("quarry dev: installed {}", target.display());
 
@@ -169,6 +190,75 @@ async fn cycle(a: &DevArgs, manifest: &Manifest, target: &Path) -> anyhow::Resul
     Ok(())
 }
 
+/// The build command's program: a relative path (`.venv/bin/python`, `./build.sh`) is the
+/// project's, wherever `quarry dev` runs; a bare name (`cargo`, `node`) is looked up on PATH.
+fn build_program(project: &Path, program: &str) -> PathBuf {
+    let path = Path::new(program);
+    if path.is_relative() && path.components().count() > 1 {
+        std::path::absolute(project.join(path)).unwrap_or_else(|_| project.join(path))
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// One line for the descriptor the host serves to Grafana's editors: settings, query
+/// properties (with their flags), default query and streams.
+fn descriptor_summary(d: &serde_json::Value) -> String {
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let flagged = |key: &str, flags: &[(&str, bool)]| {
+        let on: Vec<&str> = flags.iter().filter(|(_, f)| *f).map(|(n, _)| *n).collect();
+        if on.is_empty() {
+            key.to_string()
+        } else {
+            format!("{key} ({})", on.join(", "))
+        }
+    };
+    let settings = d["settings"].as_array().map_or_else(Vec::new, |s| {
+        s.iter()
+            .map(|s| {
+                flagged(
+                    s["key"].as_str().unwrap_or_default(),
+                    &[
+                        ("required", s["required"] == true),
+                        ("secret", s["secret"] == true),
+                    ],
+                )
+            })
+            .collect()
+    });
+    let schema = &d["querySchema"];
+    let required = |key: &str| {
+        schema["required"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|k| k == key))
+    };
+    let query = schema["x-order"].as_array().map_or_else(Vec::new, |order| {
+        order
+            .iter()
+            .filter_map(|k| k.as_str())
+            .map(|key| {
+                let p = &schema["properties"][key];
+                flagged(
+                    key,
+                    &[("main", p["x-main"] == true), ("required", required(key))],
+                )
+            })
+            .collect()
+    });
+    let streams = d["streams"].as_array().map_or_else(Vec::new, |s| {
+        s.iter()
+            .map(|s| s["path"].as_str().unwrap_or_default().to_string())
+            .collect()
+    });
+    format!(
+        "settings {}, query {}, default query {}, streams {}",
+        list(settings),
+        list(query),
+        d["defaultQuery"],
+        list(streams)
+    )
+}
+
 /// Copies `from` to `to` atomically: written beside `to`, then renamed over it.
 fn install(from: &Path, to: &Path) -> anyhow::Result<()> {
     let name = to.file_name().unwrap_or_default().to_string_lossy();
@@ -208,9 +298,14 @@ fn walk(path: &Path, out: &mut Vec<(PathBuf, u64, Option<SystemTime>)>) {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            // Editors' swap and backup files, and build output, are not sources.
+            // Editors' swap and backup files, build output, caches (Python writes __pycache__
+            // beside the sources, componentize-py included) and installed packages are not
+            // sources: a build must not trigger the next.
             let name = name.to_string_lossy();
-            if name.starts_with('.') || name.ends_with('~') || name == "target" {
+            if name.starts_with('.')
+                || name.ends_with('~')
+                || ["target", "__pycache__", "node_modules"].contains(&name.as_ref())
+            {
                 continue;
             }
             walk(&entry.path(), out);
@@ -235,9 +330,52 @@ mod tests {
         assert_eq!(first.0.len(), 1);
         std::fs::write(src.join(".lib.rs.swp"), "x").unwrap();
         std::fs::write(src.join("target/out"), "x").unwrap();
+        for cache in ["__pycache__", "node_modules"] {
+            std::fs::create_dir_all(src.join(cache)).unwrap();
+            std::fs::write(src.join(cache).join("x"), "x").unwrap();
+        }
         assert_eq!(Stamp::of(dir.path(), &watch), first);
         std::fs::write(src.join("lib.rs"), "ab").unwrap();
         assert_ne!(Stamp::of(dir.path(), &watch), first);
+    }
+
+    #[test]
+    fn build_programs_are_the_projects_or_on_path() {
+        let project = Path::new("/work/m");
+        assert_eq!(
+            build_program(project, ".venv/bin/python"),
+            Path::new("/work/m/.venv/bin/python")
+        );
+        assert_eq!(
+            build_program(project, "./build.sh"),
+            Path::new("/work/m/build.sh")
+        );
+        assert_eq!(build_program(project, "node"), Path::new("node"));
+        assert_eq!(
+            build_program(project, "/usr/bin/make"),
+            Path::new("/usr/bin/make")
+        );
+    }
+
+    #[test]
+    fn descriptor_summary_names_fields_and_flags() {
+        let d = serde_json::json!({
+            "settings": [
+                {"key": "endpoint", "required": true, "secret": false},
+                {"key": "apiKey", "required": false, "secret": true},
+            ],
+            "querySchema": {
+                "properties": {"metric": {"x-main": true}, "points": {}},
+                "required": ["metric"],
+                "x-order": ["metric", "points"],
+            },
+            "defaultQuery": {"metric": ""},
+            "streams": [{"path": "latest/{metric}"}],
+        });
+        assert_eq!(
+            descriptor_summary(&d),
+            r#"settings [endpoint (required), apiKey (secret)], query [metric (main, required), points], default query {"metric":""}, streams [latest/{metric}]"#
+        );
     }
 
     #[test]

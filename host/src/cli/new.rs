@@ -1,9 +1,19 @@
-//! `quarry new <name> --lang rust`: a module project that builds on its own.
+//! `quarry new <name> --lang rust|python|js`: a module project that builds on its own.
 //!
 //! Templates live in `templates/<lang>/`, embedded at build time (see `build.rs`): a language is
 //! added by dropping its files there. A file named `*.tmpl` has `{{placeholders}}` replaced and
 //! the suffix dropped; `dot-` at the start of a name becomes `.` (`dot-gitignore.tmpl` →
 //! `.gitignore`).
+//!
+//! Where the SDK comes from:
+//! - Rust: a path or git dependency on a Quarry checkout (`--sdk`): cargo needs a crate source,
+//!   and `quarry-guest` is not on crates.io.
+//! - Python and JavaScript: the SDK and the contract (`wit/`) this binary was built with, copied
+//!   into the project's `sdk/`. They are on neither PyPI nor npm, componentize-js only reads
+//!   modules from inside the directory it builds in (relative imports), and a copy from the
+//!   binary is by construction built for a contract the host accepts. Only the build tools come
+//!   from the registries, pinned: componentize-py (`requirements.txt`), componentize-js and the
+//!   preview2-shim it imports (`package.json` and `package-lock.json`, the JS SDK's own lock).
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +25,16 @@ use super::manifest;
 /// Every language's template files: (language, [(relative path, contents)]).
 const TEMPLATES: &[(&str, &[(&str, &str)])] = include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
-/// Languages whose SDK exists but whose template is not written yet.
-const PLANNED: &[&str] = &["python", "js"];
+/// The guest SDK parts Python and JS projects get: (`python` | `js` | `wit`, [(relative path,
+/// contents)]).
+const SDK_FILES: &[(&str, &[(&str, &str)])] = include!(concat!(env!("OUT_DIR"), "/sdk_files.rs"));
+
+/// The JS SDK's lock: a JS project's `package-lock.json`, its root renamed, so `npm ci` installs
+/// exactly the componentize-js tree the SDK is tested with.
+const JS_LOCK: &str = include_str!("../../../guest-sdk/js/package-lock.json");
+
+/// Where the copied SDK goes in a Python or JS project.
+const SDK_DIR: &str = "sdk";
 
 #[derive(Debug, Args)]
 pub(crate) struct NewArgs {
@@ -28,9 +46,10 @@ pub(crate) struct NewArgs {
     /// Where to create the project (default: ./<name>); it must not exist or be empty.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Where the project gets quarry-guest from: a path to a Quarry checkout's guest-sdk
-    /// directory, or git+<repository URL>[#<tag>]. Default: the guest-sdk this quarry was
-    /// built from, when it is still there.
+    /// Rust only: where the project gets quarry-guest from: a path to a Quarry checkout's
+    /// guest-sdk directory, or git+<repository URL>[#<tag>]. Default: the guest-sdk this quarry
+    /// was built from, when it is still there. (Python and JS projects get the SDK this quarry
+    /// was built with, copied into sdk/.)
     #[arg(long, value_name = "PATH|git+URL[#TAG]")]
     sdk: Option<String>,
 }
@@ -43,13 +62,18 @@ pub(crate) fn run(a: NewArgs) -> anyhow::Result<()> {
         );
     }
     let files = template(&a.lang)?;
+    if a.lang != "rust" && a.sdk.is_some() {
+        anyhow::bail!(
+            "--sdk is for Rust projects: a {} project gets the SDK and contract this quarry was \
+             built with, copied into {SDK_DIR}/",
+            a.lang
+        );
+    }
     let dir = a.dir.clone().unwrap_or_else(|| PathBuf::from(&a.name));
     if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
         anyhow::bail!("{} already exists and is not empty", dir.display());
     }
-    let vars = vars(&a.name, a.sdk.as_deref())?;
-    for (rel, contents) in files {
-        let (rel, contents) = render(rel, contents, &vars);
+    for (rel, contents) in project_files(&a.lang, files, &a.name, a.sdk.as_deref())? {
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -64,10 +88,75 @@ pub(crate) fn run(a: NewArgs) -> anyhow::Result<()> {
     );
     println!("next:");
     println!("  cd {}", dir.display());
-    println!("  rustup target add wasm32-wasip2");
-    println!("  cargo test");
+    for step in next_steps(&a.lang) {
+        println!("  {step}");
+    }
     println!("  quarry dev . --plugin-modules <the plugin's modules directory>");
     Ok(())
+}
+
+/// What to run in a new project before `quarry dev`: install the build tool, run the tests.
+fn next_steps(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "python" => &[
+            "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+            "python3 -m unittest discover -s tests",
+        ],
+        "js" => &["npm ci", "npm test"],
+        _ => &["rustup target add wasm32-wasip2", "cargo test"],
+    }
+}
+
+/// Every file of the new project: the template rendered, and for Python and JS the SDK.
+fn project_files(
+    lang: &str,
+    files: &[(&str, &str)],
+    name: &str,
+    sdk: Option<&str>,
+) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let vars = vars(lang, name, sdk)?;
+    let mut out: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|(rel, contents)| render(rel, contents, &vars))
+        .collect();
+    let parts: &[&str] = match lang {
+        "python" => &["python", "wit"],
+        "js" => &["js", "wit"],
+        _ => &[],
+    };
+    for part in parts {
+        let (_, sdk_files) = SDK_FILES
+            .iter()
+            .find(|(p, _)| p == part)
+            .expect("build.rs embeds every SDK part");
+        let under = match *part {
+            "wit" => Path::new(SDK_DIR).join("wit"),
+            _ => PathBuf::from(SDK_DIR),
+        };
+        out.extend(
+            sdk_files
+                .iter()
+                .map(|(rel, contents)| (under.join(rel), contents.to_string())),
+        );
+    }
+    if lang == "js" {
+        out.push((PathBuf::from("package-lock.json"), js_lock(&npm_name(name))));
+    }
+    Ok(out)
+}
+
+/// The JS SDK's lock with the project's name, and without the SDK's `bin`.
+fn js_lock(npm_name: &str) -> String {
+    let sdk_name = "\"name\": \"quarry-guest\",";
+    let bin = "\n      \"bin\": {\n        \"quarry-guest-build\": \"build.mjs\"\n      },";
+    JS_LOCK
+        .replacen(sdk_name, &format!("\"name\": {npm_name:?},"), 2)
+        .replacen(bin, "", 1)
+}
+
+/// npm names are lower case.
+fn npm_name(name: &str) -> String {
+    name.to_ascii_lowercase()
 }
 
 fn template(lang: &str) -> anyhow::Result<&'static [(&'static str, &'static str)]> {
@@ -75,12 +164,6 @@ fn template(lang: &str) -> anyhow::Result<&'static [(&'static str, &'static str)
         return Ok(files);
     }
     let available: Vec<&str> = TEMPLATES.iter().map(|(l, _)| *l).collect();
-    if PLANNED.contains(&lang) {
-        anyhow::bail!(
-            "a {lang} template is not available yet (available: {})",
-            available.join(", ")
-        );
-    }
     anyhow::bail!(
         "unknown language {lang:?} (available: {})",
         available.join(", ")
@@ -88,13 +171,17 @@ fn template(lang: &str) -> anyhow::Result<&'static [(&'static str, &'static str)
 }
 
 /// The placeholders' values.
-fn vars(name: &str, sdk: Option<&str>) -> anyhow::Result<Vec<(&'static str, String)>> {
-    Ok(vec![
+fn vars(lang: &str, name: &str, sdk: Option<&str>) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut vars = vec![
         ("name", name.to_string()),
         ("crate_name", name.replace('-', "_")),
+        ("npm_name", npm_name(name)),
         ("type_name", type_name(name)),
-        ("sdk_dependency", sdk_dependency(sdk)?),
-    ])
+    ];
+    if lang == "rust" {
+        vars.push(("sdk_dependency", sdk_dependency(sdk)?));
+    }
+    Ok(vars)
 }
 
 /// `csv-http` → `CsvHttp`.
@@ -179,20 +266,36 @@ fn render(rel: &str, contents: &str, vars: &[(&str, String)]) -> (PathBuf, Strin
 mod tests {
     use super::*;
 
+    /// The project `quarry new` writes for `lang`, as (path, contents).
+    fn rendered(lang: &str, name: &str) -> Vec<(String, String)> {
+        let sdk = (lang == "rust").then_some(concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk"));
+        project_files(lang, template(lang).unwrap(), name, sdk)
+            .unwrap()
+            .into_iter()
+            .map(|(p, c)| (p.to_string_lossy().replace('\\', "/"), c))
+            .collect()
+    }
+
+    fn file<'a>(files: &'a [(String, String)], path: &str) -> &'a str {
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        &files
+            .iter()
+            .find(|(p, _)| p == path)
+            .unwrap_or_else(|| panic!("{path} missing from {paths:?}"))
+            .1
+    }
+
+    fn no_placeholder_left(files: &[(String, String)]) {
+        for (path, contents) in files {
+            if !path.starts_with("sdk/") {
+                assert!(!contents.contains("{{"), "{path} keeps a placeholder");
+            }
+        }
+    }
+
     #[test]
     fn rust_template_is_embedded_and_complete() {
-        let files = template("rust").unwrap();
-        let vars = vars(
-            "csv-http",
-            Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../guest-sdk")),
-        )
-        .unwrap();
-        let rendered: Vec<(PathBuf, String)> =
-            files.iter().map(|(rel, c)| render(rel, c, &vars)).collect();
-        let paths: Vec<String> = rendered
-            .iter()
-            .map(|(p, _)| p.to_string_lossy().into_owned())
-            .collect();
+        let files = rendered("rust", "csv-http");
         for want in [
             "Cargo.toml",
             "src/lib.rs",
@@ -200,48 +303,138 @@ mod tests {
             ".gitignore",
             "README.md",
         ] {
-            assert!(
-                paths.iter().any(|p| p == want),
-                "{want} missing from {paths:?}"
-            );
+            file(&files, want);
         }
-        for (path, contents) in &rendered {
-            assert!(
-                !contents.contains("{{"),
-                "{} keeps a placeholder",
-                path.display()
-            );
-        }
-        let cargo = &rendered
-            .iter()
-            .find(|(p, _)| p.ends_with("Cargo.toml"))
-            .unwrap()
-            .1;
-        let cargo: toml::Table = toml::from_str(cargo).unwrap();
+        no_placeholder_left(&files);
+        let cargo: toml::Table = toml::from_str(file(&files, "Cargo.toml")).unwrap();
         assert_eq!(cargo["package"]["name"].as_str(), Some("csv-http"));
         assert_eq!(cargo["lib"]["crate-type"][0].as_str(), Some("cdylib"));
         assert_eq!(cargo["profile"]["release"]["opt-level"].as_str(), Some("s"));
         assert!(cargo["dependencies"]["quarry-guest"]["path"].is_str());
         assert!(cargo["dependencies"]["serde"].is_table());
-        let lib = &rendered
-            .iter()
-            .find(|(p, _)| p.ends_with("lib.rs"))
-            .unwrap()
-            .1;
-        assert!(lib.contains("quarry_guest::export!(CsvHttp);"));
+        assert!(file(&files, "src/lib.rs").contains("quarry_guest::export!(CsvHttp);"));
+        assert!(!files.iter().any(|(p, _)| p.starts_with("sdk/")));
+    }
+
+    #[test]
+    fn python_template_carries_the_sdk_and_names_its_build() {
+        let files = rendered("python", "csv-http");
+        for want in [
+            "quarry.toml",
+            "requirements.txt",
+            "src/datasource.py",
+            "tests/test_datasource.py",
+            ".gitignore",
+            "README.md",
+            "sdk/quarry_guest/__init__.py",
+            "sdk/quarry_guest/build.py",
+            "sdk/quarry_guest/http/__init__.py",
+            "sdk/quarry_guest_exports.py",
+            "sdk/wit/world.wit",
+            "sdk/wit/deps/http/http.wit",
+        ] {
+            file(&files, want);
+        }
+        no_placeholder_left(&files);
+        assert!(
+            !files
+                .iter()
+                .any(|(p, _)| p.contains("__pycache__") || p.contains("/tests/test_sdk")),
+            "caches and the SDK's own tests stay out"
+        );
+        let m = manifest::Manifest::parse(file(&files, "quarry.toml")).unwrap();
+        assert_eq!(m.module.name, "csv-http");
+        assert_eq!(m.build.command[0], ".venv/bin/python");
+        assert_eq!(m.build.output, Path::new("build/csv-http.wasm"));
+        let command = m.build.command.join(" ");
+        assert!(
+            command.contains("sdk/quarry_guest/build.py")
+                && command.contains("--module datasource")
+                && command.contains("--wit sdk/wit")
+                && command.ends_with("-o build/csv-http.wasm"),
+            "{command}"
+        );
+        serde_json::from_str::<serde_json::Value>(&m.dev.query).unwrap();
+        let source = file(&files, "src/datasource.py");
+        assert!(source.contains("class CsvHttp(q.Datasource):"), "{source}");
+        assert!(source.contains("q.export(CsvHttp)"), "{source}");
+        // The componentize-py the SDK is built and tested with (xtask/src/polyglot.rs).
+        let pin = file(&files, "requirements.txt")
+            .lines()
+            .find(|l| l.starts_with("componentize-py=="))
+            .expect("requirements.txt pins componentize-py")
+            .to_string();
+        let xtask = include_str!("../../../xtask/src/polyglot.rs");
+        assert!(
+            xtask.contains(&format!("COMPONENTIZE_PY: &str = {pin:?};")),
+            "requirements.txt pins {pin}, unlike xtask/src/polyglot.rs"
+        );
+        // The README's build without the plugin is quarry.toml's (less --quiet): the e2e test
+        // runs the latter.
+        let readme_build = command.replace(" --quiet", "");
+        assert!(
+            file(&files, "README.md").contains(&readme_build),
+            "README.md does not show {readme_build}"
+        );
+    }
+
+    #[test]
+    fn js_template_carries_the_sdk_and_its_lock() {
+        let files = rendered("js", "Csv-Http");
+        for want in [
+            "quarry.toml",
+            "package.json",
+            "package-lock.json",
+            "src/index.js",
+            "test/index.test.js",
+            ".gitignore",
+            "README.md",
+            "sdk/build.mjs",
+            "sdk/src/index.js",
+            "sdk/src/http/index.js",
+            "sdk/wit/world.wit",
+        ] {
+            file(&files, want);
+        }
+        no_placeholder_left(&files);
+        assert!(
+            !files
+                .iter()
+                .any(|(p, _)| p.contains("node_modules") || p.starts_with("sdk/test"))
+        );
+        let m = manifest::Manifest::parse(file(&files, "quarry.toml")).unwrap();
+        assert_eq!(m.module.name, "Csv-Http");
+        assert_eq!(m.build.command[..2], ["node", "sdk/build.mjs"]);
+        assert_eq!(m.build.output, Path::new("build/Csv-Http.wasm"));
+        let source = file(&files, "src/index.js");
+        assert!(source.contains("from '../sdk/src/index.js'"), "{source}");
+        assert!(source.contains("exportDatasource(CsvHttp);"), "{source}");
+
+        // package.json asks for exactly what the SDK's lock holds, and the lock is the project's.
+        let package: serde_json::Value =
+            serde_json::from_str(file(&files, "package.json")).unwrap();
+        let sdk_package: serde_json::Value =
+            serde_json::from_str(include_str!("../../../guest-sdk/js/package.json")).unwrap();
+        assert_eq!(package["name"], "csv-http");
+        // The README's `npm run build` is quarry.toml's build (the e2e test runs the latter).
+        assert_eq!(package["scripts"]["build"], m.build.command.join(" "));
+        assert!(file(&files, "README.md").contains("npm run build"));
+        assert_eq!(package["dependencies"], sdk_package["dependencies"]);
+        let lock: serde_json::Value =
+            serde_json::from_str(file(&files, "package-lock.json")).unwrap();
+        assert_eq!(lock["name"], "csv-http");
+        let root = &lock["packages"][""];
+        assert_eq!(root["name"], "csv-http");
+        assert_eq!(root["dependencies"], package["dependencies"]);
+        assert!(root["bin"].is_null(), "{root}");
     }
 
     #[test]
     fn other_languages_say_what_exists() {
-        let err = template("python").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "a python template is not available yet (available: rust)"
-        );
         let err = template("cobol").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown language \"cobol\" (available: rust)"
+            "unknown language \"cobol\" (available: js, python, rust)"
         );
     }
 
@@ -256,5 +449,7 @@ mod tests {
         assert!(sdk_dependency(Some("/nonexistent")).is_err());
         let (path, _) = render("dot-gitignore.tmpl", "", &[]);
         assert_eq!(path, PathBuf::from(".gitignore"));
+        // Python and JS projects never ask where the SDK is: they carry it.
+        assert!(vars("python", "m", None).is_ok());
     }
 }

@@ -1,7 +1,8 @@
 //! The Python and JavaScript `http-api` modules (`modules/http-api-py`, `modules/http-api-js`,
 //! built by `cargo xtask build-polyglot`) through the real binary, against the fake API on
-//! loopback, and the three-way comparison: the same queries, health checks, resource calls and
-//! streams against the Rust, Python and JS modules, answers compared value by value.
+//! loopback, and the three-way comparison: the same descriptors (as the host serves them in
+//! `_quarry/modules`), queries, health checks, resource calls and streams (on `latest/…` and the
+//! older `metric/…`) against the Rust, Python and JS modules, answers compared value by value.
 //!
 //! Python and JS components take tens of seconds to compile in the debug build, so everything
 //! runs in one plugin process, the three languages' calls side by side.
@@ -100,6 +101,21 @@ fn queries() -> Vec<pb::DataQuery> {
         q("mistyped", json!({"metricName": 5})),
         q("bad-interval", json!({"metricName": "x", "interval": true})),
         q("redirect", json!({"metricName": "redirect"})),
+        q(
+            "bad-aggregation",
+            json!({"metricName": "cpu", "aggregation": "median"}),
+        ),
+        // Rust's trim: U+0085 is whitespace, U+001F and U+FEFF are not (Python's strip and
+        // JS's trim disagree on each).
+        q(
+            "aggregation-spaces",
+            json!({"metricName": "\u{85}cpu\u{feff}", "aggregation": "\u{3000}sum\u{85}"}),
+        ),
+        q(
+            "bad-aggregation-controls",
+            json!({"metricName": "cpu", "aggregation": "\u{85}Sum\"\u{1f}"}),
+        ),
+        q("aggregation-no-metric", json!({"aggregation": "median"})),
     ]
 }
 
@@ -143,6 +159,58 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
         "polyglot: modules compiled and healthy after {:.1} s",
         started.elapsed().as_secs_f64()
     );
+
+    // -- descriptors, as the host serves them to Grafana's editors
+    let listed = p
+        .resource(
+            api_ctx(RUST, "d", &api.url(), KEY),
+            "GET",
+            "_quarry/modules",
+            b"",
+        )
+        .await;
+    assert_eq!(listed[0].code, 200);
+    let listed: serde_json::Value = serde_json::from_slice(&listed[0].body).unwrap();
+    let descriptor = |module: &str| {
+        let entry = listed["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == module)
+            .unwrap_or_else(|| panic!("{module} is not listed: {listed}"));
+        assert!(entry["error"].is_null(), "{module}: {}", entry["error"]);
+        entry["descriptor"].clone()
+    };
+    let want = descriptor(RUST);
+    let want_keys: Vec<&String> = want
+        .as_object()
+        .unwrap_or_else(|| panic!("the Rust module has no descriptor: {want}"))
+        .keys()
+        .collect();
+    for lang in &LANGS[1..] {
+        let got = descriptor(lang);
+        let keys: Vec<&String> = got.as_object().unwrap().keys().collect();
+        assert_eq!(keys, want_keys, "{lang}'s descriptor has other keys");
+        for key in &want_keys {
+            assert_eq!(
+                got[key.as_str()],
+                want[key.as_str()],
+                "{lang}'s descriptor differs in {key:?}"
+            );
+        }
+    }
+    // What they all describe, checked once (README.md of http-api, "Descriptor").
+    let settings: Vec<&str> = want["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(settings, ["endpoint", "timeout", "apiKey"], "{want}");
+    assert_eq!(want["settings"][1]["default"], json!(10), "{want}");
+    assert_eq!(want["settings"][2]["secret"], json!(true), "{want}");
+    let streams = want["streams"].to_string();
+    assert!(streams.contains("latest/{metric}"), "{want}");
 
     // -- queries, the three languages side by side
     let run = |module: &'static str| {
@@ -271,6 +339,30 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
     );
     // The redirect leads to a host the datasource does not allow: the host refuses the hop.
     expect_error("redirect", 403, "downstream", "is not allowed");
+    expect_error(
+        "bad-aggregation",
+        400,
+        "plugin",
+        "aggregation must be one of avg, min, max, sum, not \"median\"",
+    );
+    expect_error(
+        "bad-aggregation-controls",
+        400,
+        "plugin",
+        "aggregation must be one of avg, min, max, sum, not \"Sum\\\"\\u{1f}\"",
+    );
+    expect_error(
+        "aggregation-no-metric",
+        400,
+        "plugin",
+        "the query names no metric",
+    );
+    assert_eq!(
+        frames(&js["aggregation-spaces"])[0].meta.clone().unwrap()["executedQueryString"],
+        json!(format!(
+            "/query?metric=cpu%EF%BB%BF&from={FROM}&to={TO}&aggregation=sum"
+        ))
+    );
     assert!(
         elsewhere.seen().is_empty(),
         "a module reached the host the redirect pointed to"
@@ -376,12 +468,16 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
         assert_eq!(r[0].body, br#"{"error":"no resource metrics"}"#, "{module}");
     }
 
-    // -- streams: each tick reads /latest; the frames have the same shape in every language
+    // -- streams: each tick reads /latest; the frames have the same shape in every language, on
+    // the descriptor's latest/{metric} and the older metric/{metric}
     let mut shapes = Vec::new();
-    for module in LANGS {
+    for (module, path) in LANGS
+        .iter()
+        .flat_map(|m| [(*m, "latest/cpu/100"), (*m, "metric/cpu/100")])
+    {
         let before = api.latest_calls();
         let mut packets = p
-            .run_stream(api_ctx(module, "s", &api.url(), KEY), "metric/cpu/100")
+            .run_stream(api_ctx(module, "s", &api.url(), KEY), path)
             .await;
         let mut values = Vec::new();
         let mut schema = None;
@@ -401,19 +497,20 @@ async fn python_and_javascript_http_api_answer_exactly_like_the_rust_one() {
             }
         }
         drop(packets);
-        assert!(values[0] < values[1], "{module}: {values:?}");
-        assert!(api.latest_calls() >= before + 2, "{module}");
-        shapes.push(schema.expect("a packet with the frame's schema"));
+        assert!(values[0] < values[1], "{module} {path}: {values:?}");
+        assert!(api.latest_calls() >= before + 2, "{module} {path}");
+        shapes.push((
+            module,
+            path,
+            schema.expect("a packet with the frame's schema"),
+        ));
     }
-    assert_eq!(shapes[0]["name"], json!("cpu"), "{}", shapes[0]);
-    assert_eq!(
-        shapes[0]["fields"][1]["name"],
-        json!("value"),
-        "{}",
-        shapes[0]
-    );
-    assert_eq!(shapes[1], shapes[0], "Python stream frames");
-    assert_eq!(shapes[2], shapes[0], "JS stream frames");
+    let (_, _, want) = &shapes[0];
+    assert_eq!(want["name"], json!("cpu"), "{want}");
+    assert_eq!(want["fields"][1]["name"], json!("value"), "{want}");
+    for (module, path, shape) in &shapes[1..] {
+        assert_eq!(shape, want, "{module}'s stream frames on {path}");
+    }
     eprintln!(
         "polyglot: all checks in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { InstanceSettings, QuarryError, ResourceRequest, SecretGrant, SubscribeResponse, PublishResponse, http, fromJson } from '../../../guest-sdk/js/src/index.js';
+import {
+  DataQuery, InstanceSettings, Kind, QuarryError, ResourceRequest, SecretGrant, SubscribeResponse, PublishResponse, http, fromJson,
+} from '../../../guest-sdk/js/src/index.js';
 import * as m from '../index.js';
 
 const api = (jsonData = '{"endpoint":"http://api.local:8080/"}') => new m.HttpApi(new InstanceSettings({ rawJsonData: jsonData }));
@@ -47,6 +49,44 @@ test('metric names and paths', () => {
   assert.equal(m.latestPath('a&b=c'), '/latest?metric=a%26b%3Dc');
 });
 
+test('aggregation', () => {
+  const aggregation = (json) => m.aggregationOf(fromJson(json, m.Model));
+  assert.equal(aggregation('{"aggregation":" max "}'), 'max');
+  assert.equal(aggregation('{"aggregation":" "}'), null);
+  assert.equal(aggregation('{}'), null);
+  const query = (json) => new DataQuery({ refId: 'A', json });
+  const e = thrown(() => api().query(query('{"metricName":"cpu","aggregation":"median"}')));
+  assert.deepEqual([e.kind, e.message], ['bad-request', 'aggregation must be one of avg, min, max, sum, not "median"']);
+  // Checked after the metric.
+  assert.equal(thrown(() => api().query(query('{"aggregation":"median"}'))).message, 'the query names no metric: set metricName (or queryText)');
+  assert.equal(thrown(() => aggregation('{"aggregation":"\\u0085Avg\\"\\u001f"}')).message, 'aggregation must be one of avg, min, max, sum, not "Avg\\"\\u{1f}"');
+});
+
+test('whitespace as Rust sees it', () => {
+  assert.equal(m.nonBlank('\u0085 cpu\u3000'), 'cpu');
+  assert.equal(m.nonBlank('\u001fcpu\ufeff'), '\u001fcpu\ufeff');
+  assert.equal(m.excerpt('a\u0085b\u001fc  d'), 'a b\u001fc d');
+});
+
+test('descriptor', () => {
+  const d = m.HttpApi.describe();
+  assert.equal(d.description, 'Metrics from an in-house HTTP API (/query, /latest, /health)');
+  assert.deepEqual(d.settings.map((s) => s.key), ['endpoint', 'timeout', 'apiKey']);
+  const [endpoint, timeout, apiKey] = d.settings;
+  assert.deepEqual([endpoint.kind, endpoint.isRequired, endpoint.placeholderText], [Kind.STRING, true, 'https://metrics.example.com/api']);
+  assert.deepEqual([timeout.kind, timeout.defaultJson], [Kind.NUMBER, '10']);
+  assert.ok(apiKey.isSecret && !apiKey.isRequired);
+  assert.equal(m.HttpApi.secureSettings()[0].key, apiKey.key);
+  assert.deepEqual(d.queryFields.map((f) => f.key), ['metricName', 'queryText', 'aggregation', 'interval']);
+  const [metric, text, aggregation, interval] = d.queryFields;
+  assert.ok(metric.isMain && metric.isRequired && !metric.isMultiline);
+  assert.ok(text.isMultiline);
+  assert.deepEqual([aggregation.kind, aggregation.options.map((o) => o.value), aggregation.isRequired], [Kind.ENUM, ['avg', 'min', 'max', 'sum'], false]);
+  assert.deepEqual([interval.kind, interval.placeholderText], [Kind.STRING, '1m']);
+  assert.equal(d.defaultQueryJson, '{"metricName":""}');
+  assert.deepEqual(d.streams.map((s) => s.path), ['latest/{metric}']);
+});
+
 test('statuses', () => {
   for (const [status, body, want] of [
     [200, '', null],
@@ -84,6 +124,8 @@ test('bad series and frames', () => {
 
 test('stream paths', () => {
   for (const [path, want] of [
+    ['latest/cpu', ['cpu', 1000]], ['latest/cpu/250', ['cpu', 250]], ['latest/disk/io', ['disk/io', 1000]],
+    ['latest/', null], ['latest', null],
     ['metric/cpu', ['cpu', 1000]], ['metric/cpu/250', ['cpu', 250]], ['metric/cpu/99', ['cpu', 100]],
     ['metric/disk/io', ['disk/io', 1000]], ['metric/disk/io/5000', ['disk/io', 5000]],
     ['metric/cpu/99999999999999999999999', null], ['metric/cpu/', null], ['metric//100', null],
@@ -95,7 +137,8 @@ test('stream paths', () => {
 
 test('other calls', () => {
   const ds = api();
-  assert.equal(ds.subscribeStream({ path: 'metric/cpu/250' }).intervalMs, 250);
+  assert.equal(ds.subscribeStream({ path: 'latest/cpu/250' }).intervalMs, 250);
+  assert.equal(ds.subscribeStream({ path: 'metric/cpu' }).intervalMs, 1000);
   assert.equal(ds.subscribeStream({ path: 'random_walk' }), SubscribeResponse.NOT_FOUND);
   assert.equal(ds.publishStream('metric/cpu', '{}'), PublishResponse.PERMISSION_DENIED);
   assert.equal(new TextDecoder().decode(ds.callResource(new ResourceRequest({ path: 'metrics' })).body), '{"error":"no resource metrics"}');
