@@ -21,8 +21,8 @@ mod e2e {
     mod oci;
     mod polyglot;
     mod query_data;
-    mod rollout;
     pub mod registry;
+    mod rollout;
     mod secrets;
     mod services;
 }
