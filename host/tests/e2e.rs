@@ -19,10 +19,11 @@ mod e2e {
     mod lifecycle;
     mod limits;
     mod oci;
+    mod oci_rollout;
     mod polyglot;
     mod query_data;
     pub mod registry;
-    mod rollout;
+    pub mod rollout;
     mod secrets;
     mod services;
 }

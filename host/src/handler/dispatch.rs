@@ -15,6 +15,7 @@ use super::{
 use crate::bindings::wit_types::ErrorKind;
 use crate::instance::{DatasourceInstance, InstanceError, InstanceManager};
 use crate::metrics::Metrics;
+use crate::oci::OciError;
 use crate::runtime::{GuestError, ModuleError, Runtime};
 
 /// Consecutive failed ticks after which a stream ends with an error (Grafana restarts it).
@@ -343,12 +344,14 @@ fn health_details(
         "module": inst.reference(),
         "running": {
             "sha256": running.sha256,
+            "manifestDigest": inst.manifest(),
             "contract": running.contract_name,
             "loadedAt": rfc3339(running.loaded_at),
             "since": rfc3339(inst.since()),
         },
         "rejected": rejected.map(|r| serde_json::json!({
             "sha256": r.digest,
+            "manifestDigest": r.manifest,
             "reason": r.reason,
             "at": rfc3339(r.at),
         })),
@@ -397,10 +400,28 @@ pub(crate) fn instance_error(e: &InstanceError) -> QueryError {
             ModuleError::NotFound { .. } => 404,
             _ => 500,
         },
+        InstanceError::Registry { source, .. } => match source {
+            OciError::InvalidReference { .. } => 400,
+            OciError::NotAllowed { .. } => 403,
+            OciError::Unauthorized { .. } => 401,
+            OciError::NotFound { .. } => 404,
+            OciError::Unreachable { .. } | OciError::Registry { .. } => 502,
+            OciError::Timeout { .. } => 504,
+            _ => 500,
+        },
         InstanceError::Create { source, .. } => guest_error(source).status,
     };
     let source = match e {
         InstanceError::Create { source, .. } => guest_error(source).source,
+        InstanceError::Registry {
+            source:
+                OciError::Unauthorized { .. }
+                | OciError::NotFound { .. }
+                | OciError::Unreachable { .. }
+                | OciError::Registry { .. }
+                | OciError::Timeout { .. },
+            ..
+        } => ErrorSource::Downstream,
         _ => ErrorSource::Plugin,
     };
     QueryError::new(status, source, e.to_string())

@@ -91,8 +91,9 @@ impl Dispatcher {
             Ok(inst) => {
                 let module = inst.module();
                 out["running"] = module_json(self.runtime(), &module).await;
+                out["running"]["manifestDigest"] = inst.manifest().into();
                 out["since"] = rfc3339(inst.since()).into();
-                out["previous"] = inst.previous().map(|v| version_json(&v.module)).into();
+                out["previous"] = inst.previous().map(|v| version_json(&v)).into();
                 out["rejected"] = inst.rejected().map(|r| rejected_json(&r)).into();
                 out["lastReloadError"] = inst.reload_error().into();
             }
@@ -117,6 +118,7 @@ impl Dispatcher {
                     "name": i.settings.name,
                     "module": i.reference(),
                     "sha256": module.sha256,
+                    "manifestDigest": i.manifest(),
                     "contract": module.contract_name,
                     "loadedAt": rfc3339(module.loaded_at),
                     "since": rfc3339(i.since()),
@@ -141,8 +143,8 @@ impl Dispatcher {
         match self.instances.roll_back(&inst).await {
             Ok((from, to)) => json_response(json!({
                 "module": inst.reference(),
-                "from": version_json(&from.module),
-                "to": version_json(&to.module),
+                "from": version_json(&from),
+                "to": version_json(&to),
             })),
             Err(e @ crate::instance::RollbackError::NoPrevious { .. }) => {
                 ResourceResponse::json_error(409, &e.to_string())
@@ -170,17 +172,19 @@ fn admin(ctx: &PluginContext) -> Result<(), ResourceResponse> {
     ))
 }
 
-fn version_json(module: &CompiledModule) -> Value {
+fn version_json(v: &crate::instance::Version) -> Value {
     json!({
-        "sha256": module.sha256,
-        "contract": module.contract_name,
-        "loadedAt": rfc3339(module.loaded_at),
+        "sha256": v.module.sha256,
+        "manifestDigest": v.manifest,
+        "contract": v.module.contract_name,
+        "loadedAt": rfc3339(v.module.loaded_at),
     })
 }
 
 fn rejected_json(r: &crate::instance::Rejected) -> Value {
     json!({
         "sha256": r.digest,
+        "manifestDigest": r.manifest,
         "reason": r.reason,
         "at": rfc3339(r.at),
     })

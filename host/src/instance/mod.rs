@@ -17,9 +17,11 @@ use std::time::{Instant, SystemTime};
 
 pub use reference::{ModuleRef, ReferenceError};
 pub use rollout::RollbackError;
+use source::LoadError;
 pub(crate) use source::{Rejected, Source, Version};
 
 use crate::handler::{DatasourceSettings, PluginContext};
+use crate::oci::{OciClient, OciError};
 use crate::policy::{ModulePolicy, PolicyError};
 use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, Runtime};
 use source::{Origin, Sources};
@@ -39,6 +41,9 @@ pub enum InstanceError {
     Reference { uid: String, source: ReferenceError },
     #[error("datasource {uid:?}: {source}")]
     Module { uid: String, source: ModuleError },
+    /// The module's registry refused, failed, or could not be reached with nothing stored.
+    #[error("datasource {uid:?}: {source}")]
+    Registry { uid: String, source: OciError },
     /// The module refused the settings or failed while creating its instance.
     #[error("datasource {uid:?}: creating the module instance failed: {source}")]
     Create { uid: String, source: GuestError },
@@ -51,8 +56,8 @@ pub struct DatasourceInstance {
     grafana_config: BTreeMap<String, String>,
     policy: ModulePolicy,
     source: Arc<Source>,
-    /// The pool of the version serving this datasource; a rollout swaps it.
-    serving: Mutex<Arc<GuestPool>>,
+    /// The version serving this datasource; a rollout swaps it.
+    serving: Mutex<Serving>,
     /// When this datasource started running the version it runs now.
     since: Mutex<SystemTime>,
     last_used: Mutex<Instant>,
@@ -68,10 +73,21 @@ impl std::fmt::Debug for DatasourceInstance {
     }
 }
 
+/// The module pool a datasource's calls start on, and the registry manifest it came from.
+struct Serving {
+    pool: Arc<GuestPool>,
+    manifest: Option<String>,
+}
+
 impl DatasourceInstance {
     /// The pool calls start on now; a call keeps it to the end even if a rollout swaps it.
     pub fn guests(&self) -> Arc<GuestPool> {
-        self.serving.lock().expect("serving lock").clone()
+        self.serving.lock().expect("serving lock").pool.clone()
+    }
+
+    /// The manifest digest of the version serving, when it came from a registry.
+    pub fn manifest(&self) -> Option<String> {
+        self.serving.lock().expect("serving lock").manifest.clone()
     }
 
     /// The version serving now.
@@ -119,8 +135,8 @@ impl DatasourceInstance {
     }
 
     /// Moves this datasource to `pool` (a rollout accepted its version).
-    fn serve(&self, pool: Arc<GuestPool>) {
-        *self.serving.lock().expect("serving lock") = pool;
+    fn serve(&self, pool: Arc<GuestPool>, manifest: Option<String>) {
+        *self.serving.lock().expect("serving lock") = Serving { pool, manifest };
         *self.since.lock().expect("since lock") = SystemTime::now();
     }
 }
@@ -140,6 +156,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Arc<DatasourceInstance>>>>;
 
 struct Inner {
     runtime: Runtime,
+    /// Made on first use of an `oci://` module (it prepares the store directory).
+    oci: std::sync::OnceLock<OciClient>,
     slots: Mutex<HashMap<String, Slot>>,
     sources: Sources,
     active: Arc<AtomicI64>,
@@ -165,6 +183,7 @@ impl InstanceManager {
         InstanceManager {
             inner: Arc::new(Inner {
                 runtime,
+                oci: std::sync::OnceLock::new(),
                 slots: Mutex::default(),
                 sources: Sources::default(),
                 active: Arc::default(),
@@ -261,6 +280,11 @@ impl InstanceManager {
 }
 
 impl Inner {
+    fn oci(&self) -> &OciClient {
+        self.oci
+            .get_or_init(|| OciClient::new(self.runtime.limits().oci_settings()))
+    }
+
     fn live(&self) -> Vec<Arc<DatasourceInstance>> {
         let slots: Vec<Slot> = self
             .slots
@@ -312,24 +336,46 @@ impl Inner {
             .map_err(|source| InstanceError::Settings { uid: uid(), source })?;
         let reference = ModuleRef::parse(text)
             .map_err(|source| InstanceError::Reference { uid: uid(), source })?;
-        let origin = match &reference {
-            ModuleRef::File { name, pin } => Origin::File {
-                name: name.clone(),
-                path: self
-                    .runtime
-                    .module_path(name)
-                    .map_err(|source| InstanceError::Module { uid: uid(), source })?,
-                pin: pin.clone(),
-            },
+        let (key, origin) = match &reference {
+            ModuleRef::File { name, pin } => (
+                reference.to_string(),
+                Origin::File {
+                    name: name.clone(),
+                    path: self
+                        .runtime
+                        .module_path(name)
+                        .map_err(|source| InstanceError::Module { uid: uid(), source })?,
+                    pin: pin.clone(),
+                },
+            ),
+            ModuleRef::Oci(r) => {
+                let creds = policy.registry_credentials().cloned();
+                // Datasources share a source only when they log in alike: one without access
+                // never rides on another's login.
+                let login = creds.as_ref().map_or_else(String::new, |c| {
+                    crate::runtime::sha256_hex(format!("{}\0{}", c.username, c.password).as_bytes())
+                });
+                (
+                    format!("{r}\0{login}"),
+                    Origin::Oci {
+                        name: reference.name().to_string(),
+                        reference: r.clone(),
+                        creds,
+                    },
+                )
+            }
         };
-        let source = self.sources.get(&reference.to_string(), || origin);
+        let source = self.sources.get(&key, &reference.to_string(), || origin);
         // A rollout of this source in progress finishes first, so the new instance is either
         // counted among its users or created on the version it accepted.
         let _rollout = source.rollout.lock().await;
         let version = source
-            .version(&self.runtime)
+            .version(&self.runtime, self.oci())
             .await
-            .map_err(|source| InstanceError::Module { uid: uid(), source })?;
+            .map_err(|e| match e {
+                LoadError::Module(source) => InstanceError::Module { uid: uid(), source },
+                LoadError::Registry(source) => InstanceError::Registry { uid: uid(), source },
+            })?;
         let guests = self
             .runtime
             .instantiate(version.module.clone(), settings, &policy)
@@ -343,7 +389,10 @@ impl Inner {
             grafana_config: grafana_config.clone(),
             policy,
             source: source.clone(),
-            serving: Mutex::new(guests),
+            serving: Mutex::new(Serving {
+                pool: guests,
+                manifest: version.manifest.clone(),
+            }),
             since: Mutex::new(SystemTime::now()),
             last_used: Mutex::new(Instant::now()),
             active: self.active.clone(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::source::{Change, Source, Version};
 use super::{DatasourceInstance, Inner};
 use crate::handler::{HealthResult, HealthStatus};
+use crate::oci::OciClient;
 use crate::runtime::{GuestPool, Runtime};
 
 /// Why a rollback did not happen.
@@ -41,9 +42,10 @@ pub(super) async fn watch(inner: Weak<Inner>, interval: Duration) {
                 continue;
             };
             let runtime = inner.runtime.clone();
+            let oci = inner.oci().clone();
             tokio::spawn(async move {
                 let _checking = checking;
-                look(&runtime, &source).await;
+                look(&runtime, &oci, &source).await;
             });
         }
         inner.dispose_idle(inner.runtime.limits().idle_instance_ttl);
@@ -51,8 +53,8 @@ pub(super) async fn watch(inner: Weak<Inner>, interval: Duration) {
 }
 
 /// One look at a source's origin, and a rollout if it has a new version.
-async fn look(runtime: &Runtime, source: &Arc<Source>) {
-    match source.check(runtime).await {
+async fn look(runtime: &Runtime, oci: &OciClient, source: &Arc<Source>) {
+    match source.check(runtime, oci).await {
         Change::None => {}
         Change::Refused(r) => tracing::error!(
             module = %source.reference,
@@ -73,11 +75,16 @@ async fn roll_out(runtime: &Runtime, source: &Arc<Source>, candidate: Version) {
         match try_version(runtime, inst, &candidate).await {
             Ok(pool) => ready.push(pool),
             Err(reason) => {
-                let r = source.refuse(
-                    candidate.digest(),
+                let r = source.refuse_version(
+                    &candidate,
                     format!(
-                        "version sha256:{} was refused: datasource {:?}: {reason}",
+                        "version sha256:{}{} was refused: datasource {:?}: {reason}",
                         candidate.digest(),
+                        candidate
+                            .manifest
+                            .as_ref()
+                            .map(|m| format!(" (manifest {m})"))
+                            .unwrap_or_default(),
                         inst.settings.uid
                     ),
                 );
@@ -92,7 +99,7 @@ async fn roll_out(runtime: &Runtime, source: &Arc<Source>, candidate: Version) {
         }
     }
     for (inst, pool) in users.iter().zip(ready) {
-        inst.serve(pool);
+        inst.serve(pool, candidate.manifest.clone());
     }
     tracing::info!(
         module = %source.reference,
@@ -162,7 +169,7 @@ pub(super) async fn roll_back(
         });
     };
     for (inst, pool) in users.iter().zip(ready) {
-        inst.serve(pool);
+        inst.serve(pool, swapped.1.manifest.clone());
     }
     tracing::warn!(
         module = %source.reference,

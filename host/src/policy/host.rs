@@ -63,8 +63,14 @@ pub const COMPILE_CONCURRENCY: HostSetting = HostSetting {
 };
 pub const MODULE_POLL_INTERVAL_MS: HostSetting = HostSetting {
     key: "module_poll_interval_ms",
-    what: "how often module files (and registry tags) in use are looked at for a new version, which is then compiled and health-checked off the request path before it serves",
+    what: "how often module files in use are looked at for a new version, which is then compiled and health-checked off the request path before it serves",
     default: 1000,
+    unit: "ms",
+};
+pub const OCI_POLL_INTERVAL_MS: HostSetting = HostSetting {
+    key: "oci_poll_interval_ms",
+    what: "how often the tag of each `oci://` module in use is resolved again; a tag moved to a new digest is pulled, compiled and health-checked off the request path before it serves",
+    default: 30_000,
     unit: "ms",
 };
 pub const IDLE_INSTANCE_TTL_S: HostSetting = HostSetting {
@@ -83,6 +89,7 @@ pub const HOST_SETTINGS: &[HostSetting] = &[
     COMPILE_TIMEOUT_S,
     COMPILE_CONCURRENCY,
     MODULE_POLL_INTERVAL_MS,
+    OCI_POLL_INTERVAL_MS,
     IDLE_INSTANCE_TTL_S,
 ];
 
@@ -130,6 +137,8 @@ pub struct HostLimits {
     pub opt_level: OptLevel,
     /// How often sources in use are looked at for a new version.
     pub module_poll_interval: Duration,
+    /// How often registry tags in use are resolved again.
+    pub oci_poll_interval: Duration,
     /// How long an unused datasource instance lives.
     pub idle_instance_ttl: Duration,
     /// Registries `oci://` modules may come from.
@@ -155,6 +164,7 @@ impl Default for HostLimits {
             precompiled_dirs: beside_executable("precompiled").into_iter().collect(),
             opt_level: OptLevel::Speed,
             module_poll_interval: Duration::from_millis(MODULE_POLL_INTERVAL_MS.default),
+            oci_poll_interval: Duration::from_millis(OCI_POLL_INTERVAL_MS.default),
             idle_instance_ttl: Duration::from_secs(IDLE_INSTANCE_TTL_S.default),
             oci_allowed_registries: Vec::new(),
             oci_plain_http_registries: Vec::new(),
@@ -228,6 +238,9 @@ impl HostLimits {
         }
         if let Some(ms) = read(&MODULE_POLL_INTERVAL_MS)? {
             l.module_poll_interval = Duration::from_millis(ms);
+        }
+        if let Some(ms) = read(&OCI_POLL_INTERVAL_MS)? {
+            l.oci_poll_interval = Duration::from_millis(ms);
         }
         if let Some(s) = read(&IDLE_INSTANCE_TTL_S)? {
             l.idle_instance_ttl = Duration::from_secs(s);

@@ -23,7 +23,7 @@ fn module_bytes(name: &str) -> Vec<u8> {
 
 /// Waits for something the plugin does in the background (a rollout, a disposal); the limit
 /// only stops a broken build from hanging the suite, nothing is asserted about the time taken.
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -37,7 +37,7 @@ where
     panic!("never happened: {what}");
 }
 
-async fn resource_json(
+pub async fn resource_json(
     p: &Plugin,
     ctx: pb::PluginContext,
     method: &str,
@@ -50,12 +50,12 @@ async fn resource_json(
     )
 }
 
-async fn status(p: &Plugin, ctx: pb::PluginContext) -> Value {
+pub async fn status(p: &Plugin, ctx: pb::PluginContext) -> Value {
     resource_json(p, ctx, "GET", "_quarry/status").await.1
 }
 
 /// The first frame's name, or the query's error.
-async fn answer(p: &Plugin, ctx: pb::PluginContext) -> String {
+pub async fn answer(p: &Plugin, ctx: pb::PluginContext) -> String {
     let r = p
         .query(
             ctx,
