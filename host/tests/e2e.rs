@@ -12,6 +12,7 @@ mod e2e {
     mod contract;
     mod crafted;
     mod fake_api;
+    mod fake_grafana;
     pub mod harness;
     mod host_resources;
     mod hostile;

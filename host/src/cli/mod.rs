@@ -2,6 +2,7 @@
 //! for trying the plugin the way Grafana runs it (`quarry grafana …`).
 
 mod dev;
+mod fleet;
 mod grafana;
 mod hints;
 mod local;
@@ -55,6 +56,13 @@ pub(crate) enum Command {
     Push(oci::PushArgs),
     /// Fetch a module from an OCI registry, verified by digest, as the plugin does.
     Pull(oci::PullArgs),
+    /// Roll a datasource's module back to the version it ran before (every datasource of this
+    /// plugin process on that module goes back), through Grafana's HTTP API; GRAFANA_TOKEN is an
+    /// org admin's service account token.
+    Rollback(fleet::GrafanaApiArgs),
+    /// List the live datasource instances of the org, with their module versions, through
+    /// Grafana's HTTP API (GRAFANA_TOKEN as for rollback).
+    Instances(fleet::GrafanaApiArgs),
     /// Compile modules ahead of time into a directory the plugin reads compiled modules from
     /// (`precompiled/` beside its executable), with this binary's engine settings.
     Precompile {
@@ -227,6 +235,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Grafana(a) => grafana::run(a).await,
         Command::Push(a) => oci::push(a).await,
         Command::Pull(a) => oci::pull(a).await,
+        Command::Rollback(a) => fleet::rollback(a).await,
+        Command::Instances(a) => fleet::instances(a).await,
         Command::Precompile { out, modules } => local::precompile(&out, &modules),
     }
 }

@@ -178,7 +178,8 @@ impl Source {
         rejected
     }
 
-    /// Swaps back to the previous version; the one rolled back from is refused from now on.
+    /// Swaps back to the previous version; the one rolled back from is refused from now on (and is
+    /// not a version to roll back to).
     pub(crate) fn roll_back(&self) -> Option<(Version, Version)> {
         let mut s = self.state.lock().expect("source lock");
         let previous = s.previous.take()?;
@@ -193,7 +194,8 @@ impl Source {
             reason: "rolled back by an operator".into(),
             at: SystemTime::now(),
         });
-        s.previous = Some(current.clone());
+        // The version left is refused, so it is no rollback target: nothing is left to go back to.
+        s.previous = None;
         Some((current, previous))
     }
 

@@ -3,7 +3,8 @@
 //! client once, with no failed query; a bad version pushed to the tag never serves; two plugin
 //! processes (two Grafana replicas) converge on the tag's digest; a plugin started while the
 //! registry is down serves from its store; registry logins come from the datasource's secure
-//! settings, and registries from the operator's allow-list.
+//! settings, and registries from the operator's allow-list; `quarry rollback` through Grafana's
+//! API takes a tag's datasources back to the version before, for good.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
 
+use super::fake_grafana::FakeGrafana;
 use super::harness::*;
 use super::registry::Registry;
-use super::rollout::{answer, eventually, resource_json, status};
+use super::rollout::{answer, eventually, module_bytes, resource_json, sha256, status};
 
 /// A plugin allowed to pull from `reg` over plain HTTP, keeping pulled modules in `store`, and
 /// resolving tags often (so the tests wait for polls, not for minutes).
@@ -255,4 +257,106 @@ async fn registry_logins_come_from_secure_settings_and_registries_from_the_opera
     );
     let malformed = answer(&p, on("malformed", "oci://no-repository")).await;
     assert!(malformed.contains("jsonData.module"), "{malformed}");
+}
+
+/// Runs `quarry <args>` with `GRAFANA_TOKEN=token` off the test's runtime (the fake Grafana is on
+/// it); returns (success, stdout, stderr).
+async fn cli(args: &[&str], token: &str) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(plugin_exe());
+    cmd.args(args)
+        .env("GRAFANA_TOKEN", token)
+        .env_remove("GRAFANA_URL");
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("quarry runs"))
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn quarry_rollback_through_grafanas_api_takes_the_tag_back_for_good() {
+    let reg = Registry::start();
+    let store = tempfile::tempdir().unwrap();
+    let p = Arc::new(plugin(&reg, store.path()).await);
+    let v1 = push(&reg, "synthetic", "quarry/rb:live");
+    let tag = reg.reference("quarry/rb:live");
+    let a = || on("rb-a", &tag);
+    let b = || on("rb-b", &tag);
+    assert_eq!(answer(&p, a()).await, "series-0");
+    assert_eq!(answer(&p, b()).await, "series-0");
+    let v2 = push(&reg, "hostile", "quarry/rb:live");
+    eventually("the new version serves", || async {
+        answer(&p, a()).await == "ok"
+    })
+    .await;
+    assert_eq!(answer(&p, b()).await, "ok");
+
+    let grafana = FakeGrafana::start(
+        p.clone(),
+        &[("admin-token", "Admin"), ("viewer-token", "Viewer")],
+        vec![a(), b()],
+    )
+    .await;
+    let (new_sha, old_sha) = (
+        sha256(&module_bytes("hostile")),
+        sha256(&module_bytes("synthetic")),
+    );
+    let url = grafana.url.as_str();
+    let (ok, stdout, stderr) = cli(
+        &["instances", "--grafana", url, "--datasource", "rb-a"],
+        "admin-token",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    for needle in ["rb-a", "rb-b", &tag, &new_sha[..12]] {
+        assert!(stdout.contains(needle), "{needle} in:\n{stdout}");
+    }
+
+    let (ok, _, stderr) = cli(
+        &["rollback", "--grafana", url, "--datasource", "rb-a"],
+        "viewer-token",
+    )
+    .await;
+    assert!(
+        !ok && stderr.contains("403") && stderr.contains("org admin"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = cli(
+        &["rollback", "--grafana", url, "--datasource", "rb-a"],
+        "wrong-token",
+    )
+    .await;
+    assert!(!ok && stderr.contains("401"), "{stderr}");
+    assert_eq!(answer(&p, a()).await, "ok", "refused calls changed nothing");
+
+    let (ok, stdout, stderr) = cli(
+        &["rollback", "--grafana", url, "--datasource", "rb-a"],
+        "admin-token",
+    )
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("from: sha256:{new_sha} (manifest {v2})"))
+            && stdout.contains(&format!("to: sha256:{old_sha} (manifest {v1})")),
+        "{stdout}"
+    );
+    assert_eq!(answer(&p, a()).await, "series-0");
+    assert_eq!(answer(&p, b()).await, "series-0");
+    // The tag still names the version rolled back from; later polls do not bring it back.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(answer(&p, b()).await, "series-0");
+    let s = status(&p, b()).await;
+    assert_eq!(s["rejected"]["manifestDigest"], v2.as_str(), "{s}");
+    assert_eq!(s["running"]["manifestDigest"], v1.as_str(), "{s}");
+
+    // Nothing left to roll back to: the command says so and fails.
+    let (ok, _, stderr) = cli(
+        &["rollback", "--grafana", url, "--datasource", "rb-b"],
+        "admin-token",
+    )
+    .await;
+    assert!(!ok && stderr.contains("409"), "{stderr}");
 }

@@ -13,11 +13,11 @@ use super::harness::*;
 
 const FAST_POLL: (&str, &str) = ("GF_PLUGIN_MODULE_POLL_INTERVAL_MS", "100");
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     quarry_host::runtime::sha256_hex(bytes)
 }
 
-fn module_bytes(name: &str) -> Vec<u8> {
+pub fn module_bytes(name: &str) -> Vec<u8> {
     std::fs::read(built_modules().join(format!("{name}.wasm"))).expect("built module")
 }
 
