@@ -64,6 +64,8 @@ pub(crate) async fn pull(a: PullArgs) -> anyhow::Result<()> {
     let (client, creds) = client_for(&r, &a.registry)?;
     let digest = client.resolve(&r, creds.as_ref()).await?;
     let pulled = client.fetch(&r, &digest, creds.as_ref()).await?;
+    // A plugin sharing this store starts offline on what the operator pulled.
+    client.remember(&r, &digest)?;
     let output = a.output.unwrap_or_else(|| {
         let name = r.repository.rsplit('/').next().unwrap_or("module");
         PathBuf::from(format!("{name}.wasm"))

@@ -264,7 +264,7 @@ impl InstanceManager {
         &self,
         inst: &DatasourceInstance,
     ) -> Result<(Version, Version), RollbackError> {
-        rollout::roll_back(&self.inner.runtime, &inst.source).await
+        rollout::roll_back(&self.inner.runtime, self.inner.oci(), &inst.source).await
     }
 
     /// Starts the background task that looks for new versions and disposes idle instances, once,

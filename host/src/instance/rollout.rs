@@ -62,12 +62,12 @@ async fn look(runtime: &Runtime, oci: &OciClient, source: &Arc<Source>) {
             reason = %r.reason,
             "new module version refused; the previous version keeps serving"
         ),
-        Change::Candidate(v) => roll_out(runtime, source, v).await,
+        Change::Candidate(v) => roll_out(runtime, oci, source, v).await,
     }
 }
 
 /// Tries `candidate` with every datasource on `source`; moves them all, or none.
-async fn roll_out(runtime: &Runtime, source: &Arc<Source>, candidate: Version) {
+async fn roll_out(runtime: &Runtime, oci: &OciClient, source: &Arc<Source>, candidate: Version) {
     let _rollout = source.rollout.lock().await;
     let users = source.users();
     let mut ready = Vec::with_capacity(users.len());
@@ -107,7 +107,7 @@ async fn roll_out(runtime: &Runtime, source: &Arc<Source>, candidate: Version) {
         datasources = users.len(),
         "new module version rolled out"
     );
-    source.accept(candidate);
+    source.accept_from(candidate, oci);
 }
 
 /// Instantiates `candidate` with `inst`'s settings and health-checks it next to the version
@@ -142,6 +142,7 @@ async fn health(pool: &GuestPool) -> HealthResult {
 /// Moves every datasource on `source` back to its previous version.
 pub(super) async fn roll_back(
     runtime: &Runtime,
+    oci: &OciClient,
     source: &Arc<Source>,
 ) -> Result<(Version, Version), RollbackError> {
     let _rollout = source.rollout.lock().await;
@@ -171,6 +172,7 @@ pub(super) async fn roll_back(
     for (inst, pool) in users.iter().zip(ready) {
         inst.serve(pool, swapped.1.manifest.clone());
     }
+    source.remember(&swapped.1, oci);
     tracing::warn!(
         module = %source.reference,
         from = %swapped.0.digest(),

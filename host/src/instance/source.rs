@@ -139,8 +139,24 @@ impl Source {
         self.state.lock().expect("source lock").rejected.clone()
     }
 
+    /// Makes `version` the one serving (the one it replaces is kept for rollback) and, for a
+    /// registry tag, records it as the version to start with when the registry is unreachable.
+    pub(crate) fn accept_from(&self, version: Version, oci: &OciClient) {
+        self.remember(&version, oci);
+        self.accept(version);
+    }
+
+    /// Records a registry tag's serving version in the store (see [`OciClient::remember`]).
+    pub(crate) fn remember(&self, version: &Version, oci: &OciClient) {
+        if let (Origin::Oci { reference, .. }, Some(manifest)) = (&self.origin, &version.manifest)
+            && let Err(e) = oci.remember(reference, manifest)
+        {
+            tracing::warn!(module = %self.reference, error = %e, "could not record the version serving for offline starts");
+        }
+    }
+
     /// Makes `version` the one serving; the one it replaces is kept for rollback.
-    pub(crate) fn accept(&self, version: Version) {
+    fn accept(&self, version: Version) {
         let mut s = self.state.lock().expect("source lock");
         if s.current
             .as_ref()
@@ -254,7 +270,7 @@ impl Source {
                 self.load_oci(runtime, oci, &manifest).await?
             }
         };
-        self.accept(version.clone());
+        self.accept_from(version.clone(), oci);
         Ok(version)
     }
 

@@ -128,10 +128,8 @@ impl OciClient {
         Ok(digest)
     }
 
-    /// The last manifest digest this tag resolved to, persisted in the store: for starting
-    /// offline. It is recorded when [`fetch`](Self::fetch) stores that digest's module through
-    /// this tag reference, so it always names a module the store had. A digest reference
-    /// answers its own digest.
+    /// The last manifest digest recorded for this tag by [`remember`](Self::remember), persisted
+    /// in the store: for starting offline. A digest reference answers its own digest.
     pub fn last_known(&self, r: &OciRef) -> Option<String> {
         if let Some(d) = &r.digest {
             return Some(d.clone());
@@ -176,13 +174,24 @@ impl OciClient {
                     .await?
             }
         };
-        if r.digest.is_none() {
-            self.inner
-                .store
-                .record_tag(&tag_key(r), manifest_digest)
-                .map_err(|e| OciError::store(r, self.inner.store.dir(), e))?;
-        }
         Ok(pulled)
+    }
+
+    /// Records that tag reference `r` now serves `manifest_digest`: what
+    /// [`last_known`](Self::last_known) answers when the registry cannot be reached. The plugin
+    /// calls it only for a version it accepted, so an offline start never brings back a version
+    /// a rollout refused. A digest reference records nothing.
+    ///
+    /// # Errors
+    /// The store cannot be written.
+    pub fn remember(&self, r: &OciRef, manifest_digest: &str) -> Result<(), OciError> {
+        if r.digest.is_some() {
+            return Ok(());
+        }
+        self.inner
+            .store
+            .record_tag(&tag_key(r), manifest_digest)
+            .map_err(|e| OciError::store(r, self.inner.store.dir(), e))
     }
 
     /// Publishes the module file `wasm` as `r` (a tag; `latest` when none) in the CNCF Wasm
@@ -463,6 +472,8 @@ mod tests {
         let pulled = c.fetch(&r, &digest, None).await.unwrap();
         assert_eq!(pulled.path, module_path);
         assert_eq!(pulled.sha256, hex_of(&layer));
+        assert_eq!(c.last_known(&r), None, "fetching alone records nothing");
+        c.remember(&r, &digest).unwrap();
         assert_eq!(
             c.last_known(&r),
             Some(digest.clone()),

@@ -207,16 +207,26 @@ async fn a_plugin_started_while_the_registry_is_down_serves_from_its_store() {
     push(&reg, "synthetic", "quarry/never-pulled:v1");
     let tag = reg.reference("quarry/offline:v1");
     let pinned = reg.reference(&format!("quarry/offline@{v1}"));
+    // Under these settings the hostile module fails its health check: pushed to the tag, it is
+    // refused, though the plugin pulled it into its store.
+    let strict = || ctx("tag", json!({"module": tag, "hostileHealth": "fail"}), 1);
     {
         let first = plugin(&reg, store.path()).await;
-        assert_eq!(answer(&first, on("tag", &tag)).await, "series-0");
+        assert_eq!(answer(&first, strict()).await, "series-0");
         assert_eq!(answer(&first, on("digest", &pinned)).await, "series-0");
+        push(&reg, "hostile", "quarry/offline:v1");
+        eventually("the bad version is refused", || async {
+            !status(&first, strict()).await["rejected"].is_null()
+        })
+        .await;
     }
     reg.stop();
 
+    // Started with the registry down, the plugin runs the version the tag last served here, not
+    // the refused one the tag names now.
     let p = plugin(&reg, store.path()).await;
-    assert_eq!(answer(&p, on("tag", &tag)).await, "series-0");
-    assert_eq!(running_manifest(&p, on("tag", &tag)).await, v1.as_str());
+    assert_eq!(answer(&p, strict()).await, "series-0");
+    assert_eq!(running_manifest(&p, strict()).await, v1.as_str());
     assert_eq!(answer(&p, on("digest", &pinned)).await, "series-0");
     assert!(
         logged(&p.logs(), "serving the version this tag last resolved to"),
