@@ -16,11 +16,13 @@ pub(crate) const EXECUTABLE: &str = "gpx_quarry";
 pub(crate) fn dist(release: bool) -> anyhow::Result<PathBuf> {
     let modules = build_modules()?;
     let host = host_binary(release)?;
-    package(&host, &modules)
+    package(&host, &modules, release)
 }
 
-/// Packages dist/ from a host binary already built and the built modules.
-pub(crate) fn package(host: &Path, modules: &Path) -> anyhow::Result<PathBuf> {
+/// Packages dist/ from a host binary already built and the built modules. The size limit holds
+/// for release builds, the ones shipped; a debug build (the test run packages the binary it
+/// tested) is several times larger by nature.
+pub(crate) fn package(host: &Path, modules: &Path, release: bool) -> anyhow::Result<PathBuf> {
     let root = project_root();
     let dist = root.join("dist");
     if dist.exists() {
@@ -36,7 +38,9 @@ pub(crate) fn package(host: &Path, modules: &Path) -> anyhow::Result<PathBuf> {
     let exe = dist.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(host, &exe)?;
     strip_debug_info(&exe)?;
-    check_executable_size(&exe)?;
+    if release {
+        check_executable_size(&exe)?;
+    }
     let shipped: Vec<PathBuf> = SHIPPED_MODULES
         .iter()
         .map(|m| dist.join("modules").join(format!("{m}.wasm")))

@@ -61,7 +61,7 @@ fn conformance(modules: &Path) -> anyhow::Result<()> {
     let tested = target_dir()
         .join("debug")
         .join(format!("quarry{}", std::env::consts::EXE_SUFFIX));
-    let quarry = package(&tested, modules)?;
+    let quarry = package(&tested, modules, false)?;
     let reference = reference_plugin()?;
     for (kind, exe) in [("quarry", &quarry), ("reference", &reference)] {
         eprintln!(
