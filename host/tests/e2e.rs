@@ -11,7 +11,7 @@ mod e2e {
     mod cli;
     mod contract;
     mod crafted;
-    mod fake_api;
+    pub mod fake_api;
     mod fake_grafana;
     pub mod harness;
     mod host_resources;

@@ -3,7 +3,6 @@
 //! running inside Grafana. Grafana checks the token and forwards the call with the user's org
 //! role; the plugin answers only org admins.
 
-use std::io::BufRead as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -85,12 +84,7 @@ async fn call(
 
 fn token(args: &GrafanaApiArgs) -> anyhow::Result<String> {
     let token = if args.token_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the token from standard input")?;
-        line.trim().to_string()
+        super::secret_from_stdin("token")?.trim().to_string()
     } else {
         std::env::var("GRAFANA_TOKEN").unwrap_or_default()
     };

@@ -240,3 +240,15 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Precompile { out, modules } => local::precompile(&out, &modules),
     }
 }
+
+/// The first line of standard input without its line ending: how secrets reach the CLI without
+/// showing up in the process list or shell history.
+pub(crate) fn secret_from_stdin(what: &str) -> anyhow::Result<String> {
+    use std::io::BufRead as _;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("reading the {what} from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,7 +1,6 @@
 //! `quarry push` and `quarry pull`: publish a module to an OCI registry in the CNCF Wasm layout,
 //! and fetch one the way the plugin does (allow-list, digest checks, the local store).
 
-use std::io::BufRead as _;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
@@ -108,12 +107,7 @@ fn credentials(args: &RegistryArgs) -> anyhow::Result<Option<RegistryCredentials
         .or_else(|| std::env::var("QUARRY_REGISTRY_USERNAME").ok())
         .filter(|u| !u.is_empty());
     let password = if args.password_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .context("reading the password from standard input")?;
-        Some(line.trim_end_matches(['\r', '\n']).to_string())
+        Some(super::secret_from_stdin("password")?)
     } else {
         std::env::var("QUARRY_REGISTRY_PASSWORD").ok()
     }

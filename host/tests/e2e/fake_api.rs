@@ -79,32 +79,48 @@ impl FakeApi {
     }
 }
 
-async fn serve(mut conn: TcpStream, state: Arc<State>) {
+/// The request line and Authorization header of an HTTP/1.1 request (the tests' servers
+/// answer bodiless requests only).
+pub struct RequestHead {
+    pub method: String,
+    pub target: String,
+    pub auth: Option<String>,
+}
+
+/// Reads a request's head from `conn`; `None` when the client went away or sent over 64 KiB.
+pub async fn read_head(conn: &mut TcpStream) -> Option<RequestHead> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
         match conn.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 64 * 1024 {
-            return;
+            return None;
         }
     }
     let text = String::from_utf8_lossy(&buf).to_string();
     let mut lines = text.split("\r\n");
-    let target = lines
-        .next()
-        .unwrap_or("")
-        .split(' ')
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
+    let mut request = lines.next().unwrap_or("").split(' ');
+    let method = request.next().unwrap_or("GET").to_string();
+    let target = request.next().unwrap_or("/").to_string();
     let auth = lines.take_while(|l| !l.is_empty()).find_map(|l| {
         l.split_once(':')
             .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
             .map(|(_, v)| v.trim().to_string())
     });
+    Some(RequestHead {
+        method,
+        target,
+        auth,
+    })
+}
+
+async fn serve(mut conn: TcpStream, state: Arc<State>) {
+    let Some(RequestHead { target, auth, .. }) = read_head(&mut conn).await else {
+        return;
+    };
     state
         .seen
         .lock()

@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::fake_api::{RequestHead, read_head};
 use super::harness::{Plugin, pb};
 
 struct State {
@@ -67,24 +68,14 @@ impl FakeGrafana {
 }
 
 async fn serve(mut conn: TcpStream, state: Arc<State>) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match conn.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let mut lines = text.split("\r\n");
-    let mut request = lines.next().unwrap_or("").split(' ');
-    let method = request.next().unwrap_or("GET").to_string();
-    let target = request.next().unwrap_or("/").to_string();
-    let auth = lines.take_while(|l| !l.is_empty()).find_map(|l| {
-        l.split_once(':')
-            .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            .map(|(_, v)| v.trim().to_string())
-    });
+    let Some(RequestHead {
+        method,
+        target,
+        auth,
+    }) = read_head(&mut conn).await
+    else {
+        return;
+    };
     let (status, body) = route(&state, &method, &target, auth.as_deref()).await;
     let head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
