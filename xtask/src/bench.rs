@@ -124,6 +124,8 @@ fn package_plugin(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
     )?;
     let exe = dir.join(format!("{EXECUTABLE}_{}", go_platform()));
     copy(&host, &exe)?;
+    // As shipped: the size the report gives is the one operators download.
+    crate::dist::strip_debug_info(&exe)?;
     for m in SHIPPED_MODULES {
         let name = format!("{m}.wasm");
         copy(&modules.join(&name), &dir.join("modules").join(&name))?;

@@ -63,7 +63,7 @@ pub(crate) fn package(host: &Path, modules: &Path, release: bool) -> anyhow::Res
 
 /// Debug information stays out of dist/: Grafana operators download, scan and sign that file.
 /// (The unstripped binary stays in target/ for symbolizing.)
-fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
+pub(crate) fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") {
         return Ok(());
     }
