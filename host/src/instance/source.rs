@@ -248,6 +248,17 @@ impl Source {
             Origin::Oci {
                 reference, creds, ..
             } => {
+                // The store may hold a pinned manifest another datasource's login pulled: the
+                // registry decides whether this datasource may run it, when it can be asked.
+                match oci.check_access(reference, creds.as_ref()).await {
+                    Ok(()) => {}
+                    Err(e) if transient(&e) => tracing::warn!(
+                        module = %self.reference,
+                        error = %e,
+                        "registry unreachable: serving the pinned module from the local store"
+                    ),
+                    Err(e) => return Err(e.into()),
+                }
                 let manifest = match oci.resolve(reference, creds.as_ref()).await {
                     Ok(d) => d,
                     // Offline: the version this tag last had, if the store holds it. A registry

@@ -128,6 +128,34 @@ impl OciClient {
         Ok(digest)
     }
 
+    /// Asks the registry whether these credentials may read the manifest a digest reference
+    /// names, even when the store already holds it: the store is shared by every datasource, and
+    /// one without access must not run what another one's login pulled. A tag reference is
+    /// checked by [`resolve`](Self::resolve) already.
+    ///
+    /// # Errors
+    /// As [`resolve`](Self::resolve); `Unreachable` and `Timeout` when the registry cannot say.
+    pub async fn check_access(
+        &self,
+        r: &OciRef,
+        creds: Option<&RegistryCredentials>,
+    ) -> Result<(), OciError> {
+        self.check_allowed(r)?;
+        let Some(digest) = &r.digest else {
+            return Ok(());
+        };
+        let creds = self.credentials(r, creds);
+        let manifest = self
+            .timed(
+                r,
+                "checking access",
+                self.inner.registry.manifest(r, digest, creds),
+            )
+            .await?;
+        self.put(r, digest, BlobKind::Manifest, &manifest)?;
+        Ok(())
+    }
+
     /// The last manifest digest recorded for this tag by [`remember`](Self::remember), persisted
     /// in the store: for starting offline. A digest reference answers its own digest.
     pub fn last_known(&self, r: &OciRef) -> Option<String> {

@@ -244,7 +244,7 @@ async fn registry_logins_come_from_secure_settings_and_registries_from_the_opera
     let store = tempfile::tempdir().unwrap();
     let p = plugin(&reg, store.path()).await;
     // oras logs in through the fixture.
-    push(&reg, "synthetic", "private/mod:v1");
+    let digest = push(&reg, "synthetic", "private/mod:v1");
     let reference = reg.reference("private/mod:v1");
 
     let anonymous = answer(&p, on("anonymous", &reference)).await;
@@ -259,6 +259,16 @@ async fn registry_logins_come_from_secure_settings_and_registries_from_the_opera
     // The datasource without a login still gets nothing: it does not ride on the other's.
     let again = answer(&p, on("anonymous-2", &reference)).await;
     assert!(again.contains("refused access"), "{again}");
+    // Nor by naming the digest the other's login put in the shared store.
+    let pinned = reg.reference(&format!("private/mod@{digest}"));
+    let by_digest = answer(&p, on("anonymous-digest", &pinned)).await;
+    assert!(by_digest.contains("refused access"), "{by_digest}");
+    let pinned_with_login = ctx_with_secrets(
+        "digest-with-login",
+        json!({"module": pinned, "registryUsername": "grafana"}),
+        &[("registryPassword", "s3cret-pass")],
+    );
+    assert_eq!(answer(&p, pinned_with_login).await, "series-0");
 
     let elsewhere = answer(&p, on("elsewhere", "oci://registry.example.com/x/y:1")).await;
     assert!(
