@@ -37,18 +37,7 @@ fn templates() -> Result<(), Box<dyn std::error::Error>> {
         collect(&lang, &mut files)?;
         files.sort();
         let name = lang.file_name().unwrap().to_string_lossy().into_owned();
-        out.push_str(&format!("    ({name:?}, &[\n"));
-        for file in files {
-            let rel = file
-                .strip_prefix(&lang)?
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push_str(&format!(
-                "        ({rel:?}, include_str!({:?})),\n",
-                file.display().to_string()
-            ));
-        }
-        out.push_str("    ]),\n");
+        embed_group(&mut out, &name, &lang, &files)?;
     }
     out.push(']');
     let dest = PathBuf::from(std::env::var("OUT_DIR")?).join("templates.rs");
@@ -93,22 +82,33 @@ fn sdk_files() -> Result<(), Box<dyn std::error::Error>> {
         for file in &files {
             println!("cargo:rerun-if-changed={}", file.display());
         }
-        out.push_str(&format!("    ({part:?}, &[\n"));
-        for file in files {
-            let rel = file
-                .strip_prefix(&base)?
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push_str(&format!(
-                "        ({rel:?}, include_str!({:?})),\n",
-                file.display().to_string()
-            ));
-        }
-        out.push_str("    ]),\n");
+        embed_group(&mut out, part, &base, &files)?;
     }
     out.push(']');
     let dest = PathBuf::from(std::env::var("OUT_DIR")?).join("sdk_files.rs");
     std::fs::write(dest, out)?;
+    Ok(())
+}
+
+/// Appends `(name, &[(path relative to base, include_str!(file)), …]),` to the generated list.
+fn embed_group(
+    out: &mut String,
+    name: &str,
+    base: &Path,
+    files: &[PathBuf],
+) -> Result<(), Box<dyn std::error::Error>> {
+    out.push_str(&format!("    ({name:?}, &[\n"));
+    for file in files {
+        let rel = file
+            .strip_prefix(base)?
+            .to_string_lossy()
+            .replace('\\', "/");
+        out.push_str(&format!(
+            "        ({rel:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
+    }
+    out.push_str("    ]),\n");
     Ok(())
 }
 
