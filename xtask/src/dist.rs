@@ -61,16 +61,17 @@ pub(crate) fn package(host: &Path, modules: &Path, release: bool) -> anyhow::Res
     Ok(exe)
 }
 
-/// Debug information stays out of dist/: Grafana operators download, scan and sign that file.
-/// (The unstripped binary stays in target/ for symbolizing.)
+/// Debug information and the symbol table stay out of dist/: Grafana operators download, scan
+/// and sign that file, and the symbol table alone is about 10 MB. (The unstripped binary stays in
+/// target/ for symbolizing crash reports.)
 pub(crate) fn strip_debug_info(exe: &Path) -> anyhow::Result<()> {
     if !cfg!(target_os = "linux") {
         return Ok(());
     }
     let mut cmd = Command::new("strip");
     // `.debug_gdb_scripts` (rustc's pointer to its gdb pretty-printers) is not debug information
-    // to strip, so --strip-debug keeps it; it is useless in a shipped plugin.
-    cmd.args(["--strip-debug", "--remove-section=.debug_gdb_scripts"])
+    // to strip, so strip keeps it; it is useless in a shipped plugin.
+    cmd.args(["--strip-all", "--remove-section=.debug_gdb_scripts"])
         .arg(exe);
     run(cmd).context("stripping debug information (binutils' strip is needed)")?;
     let sections = elf_section_names(&std::fs::read(exe)?)?;
