@@ -101,17 +101,9 @@ impl OciClient {
         self.check_allowed(r)?;
         let creds = self.credentials(r, creds);
         if let Some(digest) = &r.digest {
-            if self.stored_manifest(r, digest)?.is_some() {
-                return Ok(digest.clone());
+            if self.stored_manifest(r, digest)?.is_none() {
+                self.pull_manifest(r, digest, creds, "resolving").await?;
             }
-            let manifest = self
-                .timed(
-                    r,
-                    "resolving",
-                    self.inner.registry.manifest(r, digest, creds),
-                )
-                .await?;
-            self.put(r, digest, BlobKind::Manifest, &manifest)?;
             return Ok(digest.clone());
         }
         let tag = r.tag_to_resolve().unwrap_or(DEFAULT_TAG);
@@ -145,15 +137,22 @@ impl OciClient {
             return Ok(());
         };
         let creds = self.credentials(r, creds);
+        self.pull_manifest(r, digest, creds, "checking access")
+            .await
+    }
+
+    /// Fetches manifest `digest` from the registry (verified against it) into the store.
+    async fn pull_manifest(
+        &self,
+        r: &OciRef,
+        digest: &str,
+        creds: Option<&RegistryCredentials>,
+        during: &str,
+    ) -> Result<(), OciError> {
         let manifest = self
-            .timed(
-                r,
-                "checking access",
-                self.inner.registry.manifest(r, digest, creds),
-            )
+            .timed(r, during, self.inner.registry.manifest(r, digest, creds))
             .await?;
-        self.put(r, digest, BlobKind::Manifest, &manifest)?;
-        Ok(())
+        self.put(r, digest, BlobKind::Manifest, &manifest)
     }
 
     /// The last manifest digest recorded for this tag by [`remember`](Self::remember), persisted
