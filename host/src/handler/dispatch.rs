@@ -8,6 +8,7 @@ use quarry_frame::to_json::{self, Include};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::tick_phase;
 use super::{
     DataQuery, DataResponse, ErrorSource, HealthResult, HealthStatus, PluginContext, QueryError,
     ResourceRequest, ResourceResponse, StreamDecision, Subscription,
@@ -260,8 +261,9 @@ impl Dispatcher {
         let (tx, rx) = mpsc::channel(16);
         let this = self.clone();
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut ticker = tokio::time::interval_at(tick_phase::first_tick(), interval);
+            // Skip keeps the stream on its grid after a late tick, so streams stay aligned.
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut last_schema = None;
             let mut failures = 0;
             tracing::debug!(path = %path, interval_ms = interval.as_millis() as u64, "stream started");

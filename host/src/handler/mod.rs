@@ -6,6 +6,7 @@
 mod dispatch;
 mod error;
 mod host_resources;
+mod tick_phase;
 
 pub use dispatch::Dispatcher;
 pub use error::{ErrorSource, QueryError};
