@@ -79,8 +79,8 @@ impl TimeRange {
     /// A range between two instants given in milliseconds since the Unix epoch.
     pub fn from_millis(from_ms: i64, to_ms: i64) -> Self {
         Self {
-            from_ns: from_ms.saturating_mul(1_000_000),
-            to_ns: to_ms.saturating_mul(1_000_000),
+            from_ns: crate::frame::scale(from_ms, 1_000_000),
+            to_ns: crate::frame::scale(to_ms, 1_000_000),
         }
     }
 

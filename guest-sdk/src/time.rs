@@ -44,7 +44,7 @@ impl EpochUnit {
 impl Time {
     /// `micros` microseconds since the Unix epoch (saturating outside about ±292 years).
     pub const fn from_micros(micros: i64) -> Self {
-        Self(micros.saturating_mul(1_000))
+        Self(crate::frame::scale(micros, 1_000))
     }
 
     /// `value` in `unit` since the Unix epoch (saturating outside about ±292 years).
@@ -56,7 +56,7 @@ impl Time {
     /// assert_eq!(Time::from_epoch(5, EpochUnit::Micros), Time(5_000));
     /// ```
     pub const fn from_epoch(value: i64, unit: EpochUnit) -> Self {
-        Self(value.saturating_mul(unit.nanos()))
+        Self(crate::frame::scale(value, unit.nanos()))
     }
 
     /// Fractional seconds since the Unix epoch (`1700000000.25`), rounded to the nearest

@@ -5,6 +5,8 @@ mod rows;
 mod validate;
 mod values;
 
+pub(crate) use values::scale;
+
 use std::collections::BTreeMap;
 
 pub use meta::{FieldConfig, FrameMeta, FrameType, Notice, Severity};
