@@ -7,6 +7,7 @@ mod dispatch;
 mod error;
 mod host_resources;
 mod tick_phase;
+mod unwind;
 
 pub use dispatch::Dispatcher;
 pub use error::{ErrorSource, QueryError};
