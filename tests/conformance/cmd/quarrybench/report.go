@@ -1,10 +1,16 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
 	"math"
 	"strings"
 )
+
+// changes is the hand-kept record of what each performance change did, copied into the report.
+//
+//go:embed changes.md
+var changes string
 
 // row is one line of the results table.
 type row struct {
@@ -241,6 +247,8 @@ func report(r *results, png string) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", what, strings.Join(q, "; "), strings.Join(g, "; "), same)
 	}
+	b.WriteString("\n## What each change did\n\n")
+	b.WriteString(changes)
 	if len(r.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {
