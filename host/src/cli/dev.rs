@@ -16,7 +16,7 @@ use super::manifest::Manifest;
 use super::{Output, SettingsArgs, hints};
 use quarry_host::handler::{DataQuery, HealthStatus};
 use quarry_host::policy::{HostLimits, ModulePolicy};
-use quarry_host::runtime::Runtime;
+use quarry_host::runtime::{DatasourceSlots, Runtime};
 
 #[derive(Debug, Args)]
 pub(crate) struct DevArgs {
@@ -156,7 +156,12 @@ async fn cycle(a: &DevArgs, manifest: &Manifest, target: &Path) -> anyhow::Resul
     .to_settings()?;
     let policy = ModulePolicy::from_settings(&settings)?;
     let guests = runtime
-        .instantiate(module, &settings, &policy)
+        .instantiate(
+            module,
+            &settings,
+            &policy,
+            DatasourceSlots::new(&policy.limits),
+        )
         .await
         .map_err(hints::call_error)
         .context("creating the module instance")?;

@@ -16,7 +16,7 @@ use super::hints;
 use super::{ModuleArgs, Output, QueryArgs, ResourceArgs, StreamArgs};
 use quarry_host::handler::{HealthStatus, ResourceRequest, StreamDecision};
 use quarry_host::policy::{HostLimits, ModulePolicy};
-use quarry_host::runtime::{CompiledModule, GuestPool, Runtime};
+use quarry_host::runtime::{CompiledModule, DatasourceSlots, GuestPool, Runtime};
 
 /// `850 µs`, `3.4 ms`, `1.23 s`.
 pub(crate) fn elapsed(d: Duration) -> String {
@@ -75,7 +75,12 @@ pub(crate) async fn instance_with(
     // in Grafana.
     let policy = ModulePolicy::from_settings(&settings)?;
     runtime
-        .instantiate(module, &settings, &policy)
+        .instantiate(
+            module,
+            &settings,
+            &policy,
+            DatasourceSlots::new(&policy.limits),
+        )
         .await
         .map_err(hints::call_error)
         .context("creating the module instance")

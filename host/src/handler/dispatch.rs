@@ -284,16 +284,17 @@ impl Dispatcher {
                 // A rollout moved the datasource: the stream follows at this tick.
                 let serving = inst.guests();
                 if !Arc::ptr_eq(&serving, &streamer.pool) {
-                    match serving.streamer().await {
-                        Ok(next) => {
+                    streamer = match streamer.move_to(&serving).await {
+                        Ok(moved) => {
                             tracing::info!(path = %path, sha256 = %serving.module().sha256, "stream moved to the module version now serving");
-                            streamer = next;
                             last_schema = None;
+                            moved
                         }
-                        Err(e) => {
-                            tracing::warn!(path = %path, error = %e, "stream stays on its module version for now")
+                        Err((same, e)) => {
+                            tracing::warn!(path = %path, error = %e, "stream stays on its module version for now");
+                            same
                         }
-                    }
+                    };
                 }
                 let tick_start = Instant::now();
                 match streamer.tick(&path, &data).await {

@@ -23,7 +23,9 @@ pub(crate) use source::{Rejected, Source, Version};
 use crate::handler::{DatasourceSettings, PluginContext};
 use crate::oci::{OciClient, OciError};
 use crate::policy::{ModulePolicy, PolicyError};
-use crate::runtime::{CompiledModule, GuestError, GuestPool, ModuleError, Runtime};
+use crate::runtime::{
+    CompiledModule, DatasourceSlots, GuestError, GuestPool, ModuleError, Runtime,
+};
 use source::{Origin, Sources};
 
 /// Why a datasource instance could not be had.
@@ -378,7 +380,12 @@ impl Inner {
             })?;
         let guests = self
             .runtime
-            .instantiate(version.module.clone(), settings, &policy)
+            .instantiate(
+                version.module.clone(),
+                settings,
+                &policy,
+                DatasourceSlots::new(&policy.limits),
+            )
             .await
             .map_err(|source| InstanceError::Create { uid: uid(), source })?;
         self.active.fetch_add(1, Ordering::Relaxed);

@@ -119,7 +119,12 @@ async fn try_version(
     candidate: &Version,
 ) -> Result<Arc<GuestPool>, String> {
     let pool = runtime
-        .instantiate(candidate.module.clone(), &inst.settings, &inst.policy)
+        .instantiate(
+            candidate.module.clone(),
+            &inst.settings,
+            &inst.policy,
+            inst.guests().datasource_slots().clone(),
+        )
         .await
         .map_err(|e| format!("creating the module instance failed: {e}"))?;
     let serving = inst.guests();
@@ -155,7 +160,12 @@ pub(super) async fn roll_back(
     let mut ready = Vec::with_capacity(users.len());
     for inst in &users {
         let pool = runtime
-            .instantiate(previous.module.clone(), &inst.settings, &inst.policy)
+            .instantiate(
+                previous.module.clone(),
+                &inst.settings,
+                &inst.policy,
+                inst.guests().datasource_slots().clone(),
+            )
             .await
             .map_err(|e| RollbackError::Instantiate {
                 reference: source.reference.clone(),

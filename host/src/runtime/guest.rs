@@ -199,9 +199,28 @@ pub struct GuestPool {
     http: Arc<HttpPolicy>,
     identity: GuestIdentity,
     idle: Mutex<Vec<Guest>>,
+    slots: DatasourceSlots,
+    host: Arc<HostBudget>,
+}
+
+/// A datasource's call and stream slots (`maxConcurrentCalls`, `maxStreams`).
+///
+/// They belong to the datasource, not to a module version: every version that serves it shares
+/// them, so a rollout never lets a datasource run more streams or calls than it may (a version
+/// rolled out used to start with all its slots free while the old one's streams still ran).
+#[derive(Clone, Debug)]
+pub struct DatasourceSlots {
     calls: Arc<Semaphore>,
     streams: Arc<Semaphore>,
-    host: Arc<HostBudget>,
+}
+
+impl DatasourceSlots {
+    pub fn new(limits: &CallLimits) -> Self {
+        Self {
+            calls: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
+            streams: Arc::new(Semaphore::new(limits.max_streams)),
+        }
+    }
 }
 
 impl std::fmt::Debug for GuestPool {
@@ -222,6 +241,7 @@ impl GuestPool {
         secure_json_data: &std::collections::BTreeMap<String, String>,
         policy: &ModulePolicy,
         host: Arc<HostBudget>,
+        slots: DatasourceSlots,
     ) -> Result<Self, GuestError> {
         settings.secure_json_data.clear();
         let identity = GuestIdentity {
@@ -232,8 +252,7 @@ impl GuestPool {
         let mut pool = GuestPool {
             module,
             settings,
-            calls: Arc::new(Semaphore::new(limits.max_concurrent_calls)),
-            streams: Arc::new(Semaphore::new(limits.max_streams)),
+            slots,
             limits,
             // The first store starts without credentials; the grants decide what it gets.
             http: Arc::new(policy.http.clone()),
@@ -289,6 +308,11 @@ impl GuestPool {
         &self.limits
     }
 
+    /// The datasource's slots, for the next version that serves it.
+    pub fn datasource_slots(&self) -> &DatasourceSlots {
+        &self.slots
+    }
+
     /// Drops the idle stores (the process budget needs their memory).
     pub(crate) fn evict_idle(&self) {
         self.idle.lock().expect("pool lock").clear();
@@ -298,7 +322,7 @@ impl GuestPool {
     async fn slots(&self, deadline: Instant) -> Result<Slots, GuestError> {
         let datasource = match tokio::time::timeout_at(
             deadline.into(),
-            self.calls.clone().acquire_owned(),
+            self.slots.calls.clone().acquire_owned(),
         )
         .await
         {
@@ -506,14 +530,15 @@ impl GuestPool {
     /// between ticks. The stream holds a slot of its datasource (`maxStreams`) and of the
     /// process (`max_streams`) for as long as it runs.
     pub async fn streamer(self: &Arc<Self>) -> Result<Streamer, GuestError> {
-        let datasource =
-            self.streams
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| GuestError::TooManyStreams {
-                    uid: self.identity.datasource_uid.clone(),
-                    max: self.limits.max_streams,
-                })?;
+        let datasource = self
+            .slots
+            .streams
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| GuestError::TooManyStreams {
+                uid: self.identity.datasource_uid.clone(),
+                max: self.limits.max_streams,
+            })?;
         let host = self.host.stream_slot().map_err(GuestError::Busy)?;
         let deadline = Instant::now() + self.limits.call_timeout;
         let guest = {
@@ -546,6 +571,29 @@ impl std::fmt::Debug for Streamer {
 }
 
 impl Streamer {
+    /// Moves the stream to `pool`, a newer version serving the same datasource, keeping the
+    /// stream's slots (they are the datasource's, whichever version runs it). On failure the
+    /// stream comes back unchanged, still on its version.
+    pub async fn move_to(
+        mut self,
+        pool: &Arc<GuestPool>,
+    ) -> Result<Streamer, (Streamer, GuestError)> {
+        let deadline = Instant::now() + pool.limits.call_timeout;
+        let guest = {
+            let _slots = match pool.slots(deadline).await {
+                Ok(s) => s,
+                Err(e) => return Err((self, e)),
+            };
+            match pool.instantiate(deadline).await {
+                Ok(g) => g,
+                Err(e) => return Err((self, e)),
+            }
+        };
+        self.pool = pool.clone();
+        self.guest = Some(guest);
+        Ok(self)
+    }
+
     /// Runs one tick as a call of its datasource (it takes call slots like any other call);
     /// after a failure the next tick starts from a fresh instance.
     pub(crate) async fn wit_tick(

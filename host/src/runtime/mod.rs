@@ -14,7 +14,7 @@ mod state;
 
 pub(crate) use budget::Meter;
 pub use budget::{Busy, CountingAllocator, HostBudget, Usage, counting_installed};
-pub use guest::{GuestError, GuestPool, Streamer};
+pub use guest::{DatasourceSlots, GuestError, GuestPool, Streamer};
 pub use module::{
     CompiledModule, FileStamp, LoadStats, ModuleCache, ModuleDescription, ModuleError, sha256_hex,
 };
@@ -172,12 +172,14 @@ impl Runtime {
             })
     }
 
-    /// Creates the guest side of a datasource instance under `policy`.
+    /// Creates the guest side of a datasource instance under `policy`; `slots` are the
+    /// datasource's (new ones for a new datasource, the serving version's for a rollout).
     pub async fn instantiate(
         &self,
         module: Arc<CompiledModule>,
         settings: &DatasourceSettings,
         policy: &ModulePolicy,
+        slots: DatasourceSlots,
     ) -> Result<Arc<GuestPool>, GuestError> {
         let pool = Arc::new(
             GuestPool::new(
@@ -186,6 +188,7 @@ impl Runtime {
                 &settings.secure_json_data,
                 policy,
                 self.budget.clone(),
+                slots,
             )
             .await?,
         );

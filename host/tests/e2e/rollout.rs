@@ -287,6 +287,60 @@ async fn a_running_stream_moves_to_the_new_version_at_its_next_tick() {
 }
 
 #[tokio::test]
+async fn a_datasource_stream_cap_holds_across_a_rollout() {
+    let p = Plugin::start_with_env(&[FAST_POLL]).await;
+    write_file(&p.module_path("capped"), &module_bytes("synthetic"));
+    let c = || {
+        ctx(
+            "capped-streams",
+            json!({"module": "capped", "maxStreams": 1}),
+            1,
+        )
+    };
+    // One tick a minute: the stream is still on the old version, holding the datasource's one
+    // stream slot, when the new version starts serving.
+    let mut first = p.run_stream(c(), "sine/60000").await;
+    first
+        .message()
+        .await
+        .expect("the first stream runs")
+        .expect("its first packet");
+    write_file(&p.module_path("capped"), &module_bytes("hostile"));
+    eventually("the new version serves", || async {
+        answer(&p, c()).await == "ok"
+    })
+    .await;
+    let req = pb::RunStreamRequest {
+        plugin_context: Some(c()),
+        path: "ok".into(),
+        ..Default::default()
+    };
+    let refused = match p.process.stream().run_stream(req).await {
+        Err(status) => status,
+        Ok(_) => panic!("a second stream of a datasource capped at 1 ran on the new version"),
+    };
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert!(
+        refused
+            .message()
+            .contains("already runs 1 streams (jsonData.maxStreams)"),
+        "{}",
+        refused.message()
+    );
+    // Cancelled, the old version's stream gives the datasource its slot back.
+    drop(first);
+    eventually("the slot is free again", || async {
+        let req = pb::RunStreamRequest {
+            plugin_context: Some(c()),
+            path: "ok".into(),
+            ..Default::default()
+        };
+        p.process.stream().run_stream(req).await.is_ok()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_idle_instance_is_disposed_and_created_again_on_the_next_query() {
     let p = Plugin::start_with_env(&[FAST_POLL, ("GF_PLUGIN_IDLE_INSTANCE_TTL_S", "1")]).await;
     let c = || synthetic_ctx("idle");
