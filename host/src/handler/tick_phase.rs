@@ -1,7 +1,8 @@
-//! When a stream's ticks fall. Every stream ticks on a process-wide grid of [`SLOT`]s, so the
-//! streams that fall in one slot are woken together and their packets leave in a few writes
-//! instead of one wake-up and one write each (with 1,000 streams at 10 Hz that was most of the
-//! host's CPU). A stream's first tick waits at most one slot.
+//! When a stream's ticks fall. Every stream starts on a process-wide grid of [`SLOT`]s, so
+//! streams whose intervals are whole slots tick in step: those that fall in one slot are woken
+//! together and their packets leave in a few writes instead of one wake-up and one write each
+//! (with 1,000 streams at 10 Hz that was most of the host's CPU). A stream's first tick waits
+//! at most one slot.
 
 use std::sync::OnceLock;
 use std::time::Duration;
