@@ -84,7 +84,10 @@ impl Dispatcher {
             let ref_id = q.ref_id.clone();
             let resp = match unwind::catch(run_query(&inst, q)).await {
                 Ok(resp) => resp,
-                Err(()) => panicked(),
+                Err(()) => {
+                    tracing::error!("query task panicked");
+                    panicked()
+                }
             };
             self.record("queryData", Some(&inst), start, resp.error.is_some());
             return vec![(ref_id, resp)];
@@ -271,16 +274,25 @@ impl Dispatcher {
         let this = self.clone();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval_at(tick_phase::first_tick(), interval);
-            // Skip keeps the stream on its grid after a late tick, so streams stay aligned.
+            // Skip keeps the stream on its grid after a late tick, so streams stay in step.
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut last_schema = None;
             let mut failures = 0;
+            let mut skipped = false;
             tracing::debug!(path = %path, interval_ms = interval.as_millis() as u64, "stream started");
             loop {
-                tokio::select! {
+                let due = tokio::select! {
                     _ = tx.closed() => break,
-                    _ = ticker.tick() => {}
+                    due = ticker.tick() => due,
+                };
+                // A tick more than half an interval late (the last one ran long) is skipped, so
+                // the module is not called twice in quick succession; the next is on the grid.
+                // Never two in a row: a host too loaded to tick on time still ticks.
+                if due.elapsed() > interval / 2 && !skipped {
+                    skipped = true;
+                    continue;
                 }
+                skipped = false;
                 // A rollout moved the datasource: the stream follows at this tick.
                 let serving = inst.guests();
                 if !Arc::ptr_eq(&serving, &streamer.pool) {

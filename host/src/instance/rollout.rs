@@ -128,7 +128,12 @@ async fn try_version(
         .await
         .map_err(|e| format!("creating the module instance failed: {e}"))?;
     let serving = inst.guests();
-    let (new, old) = tokio::join!(health(&pool), health(&serving));
+    let on_trial = async {
+        pool.check_health_on_trial()
+            .await
+            .unwrap_or_else(|e| HealthResult::error(e.to_string()))
+    };
+    let (new, old) = tokio::join!(on_trial, health(&serving));
     if new.status != HealthStatus::Ok && old.status == HealthStatus::Ok {
         return Err(format!(
             "its health check failed where the running version's passes: {}",

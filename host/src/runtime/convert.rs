@@ -78,6 +78,12 @@ impl GuestPool {
         untrusted::health(h).map_err(|e| self.invalid(e))
     }
 
+    /// The health check of a rollout's candidate, which takes no slot of the datasource.
+    pub(crate) async fn check_health_on_trial(&self) -> Result<HealthResult, GuestError> {
+        let h = self.wit_check_health_on_trial().await?;
+        untrusted::health(h).map_err(|e| self.invalid(e))
+    }
+
     pub async fn call_resource(
         &self,
         req: &ResourceRequest,

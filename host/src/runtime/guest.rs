@@ -161,8 +161,13 @@ struct Guest {
 
 /// Calls one `instance` export on a store leased from `$pool`, under the lease's deadline.
 macro_rules! pooled_call {
-    ($pool:expr, |$exports:ident, $store:ident, $handle:ident| $call:expr) => {{
-        let mut lease = $pool.lease().await?;
+    ($pool:expr, |$exports:ident, $store:ident, $handle:ident| $call:expr) => {
+        pooled_call!($pool, Slotted::Datasource, |$exports, $store, $handle| {
+            $call
+        })
+    };
+    ($pool:expr, $slotted:expr, |$exports:ident, $store:ident, $handle:ident| $call:expr) => {{
+        let mut lease = $pool.lease($slotted).await?;
         let result = {
             let Guest {
                 store: $store,
@@ -186,8 +191,19 @@ struct Lease {
 
 /// The slots one call holds while it runs.
 struct Slots {
-    _datasource: OwnedSemaphorePermit,
+    _datasource: Option<OwnedSemaphorePermit>,
     _host: OwnedSemaphorePermit,
+}
+
+/// Which slots a call takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slotted {
+    /// A slot of the datasource and one of the process: every call that serves Grafana.
+    Datasource,
+    /// A slot of the process only: creating a version's first instance and health-checking a
+    /// rollout's candidate, which must not queue behind the traffic the serving version carries
+    /// (a busy datasource would otherwise have a good version refused, or a rollback fail).
+    HostOnly,
 }
 
 /// The live module side of one datasource instance.
@@ -261,7 +277,7 @@ impl GuestPool {
             host,
         };
         let deadline = Instant::now() + pool.limits.call_timeout;
-        let _slots = pool.slots(deadline).await?;
+        let _slots = pool.slots(deadline, Slotted::HostOnly).await?;
         let (mut store, exports) = pool.start_store(deadline).await?;
         let requests = guarded(
             meter_of(&store),
@@ -318,21 +334,25 @@ impl GuestPool {
         self.idle.lock().expect("pool lock").clear();
     }
 
-    /// The datasource's and the process's slot for one call, waiting until `deadline`.
-    async fn slots(&self, deadline: Instant) -> Result<Slots, GuestError> {
-        let datasource = match tokio::time::timeout_at(
-            deadline.into(),
-            self.slots.calls.clone().acquire_owned(),
-        )
-        .await
-        {
-            Ok(Ok(p)) => p,
-            _ => {
-                return Err(GuestError::DatasourceBusy {
-                    uid: self.identity.datasource_uid.clone(),
-                    slots: self.limits.max_concurrent_calls,
-                });
-            }
+    /// The slots for one call (the datasource's, unless `HostOnly`, and the process's),
+    /// waiting until `deadline`.
+    async fn slots(&self, deadline: Instant, slotted: Slotted) -> Result<Slots, GuestError> {
+        let datasource = match slotted {
+            Slotted::HostOnly => None,
+            Slotted::Datasource => match tokio::time::timeout_at(
+                deadline.into(),
+                self.slots.calls.clone().acquire_owned(),
+            )
+            .await
+            {
+                Ok(Ok(p)) => Some(p),
+                _ => {
+                    return Err(GuestError::DatasourceBusy {
+                        uid: self.identity.datasource_uid.clone(),
+                        slots: self.limits.max_concurrent_calls,
+                    });
+                }
+            },
         };
         let host = self
             .host
@@ -441,9 +461,9 @@ impl GuestPool {
 
     /// Checks out a store for one call: the call's slots, an idle store or a new one, and a
     /// fresh count for its budget and log.
-    async fn lease(&self) -> Result<Lease, GuestError> {
+    async fn lease(&self, slotted: Slotted) -> Result<Lease, GuestError> {
         let deadline = Instant::now() + self.limits.call_timeout;
-        let slots = self.slots(deadline).await?;
+        let slots = self.slots(deadline, slotted).await?;
         let idle = self.idle.lock().expect("pool lock").pop();
         let mut guest = match idle {
             Some(g) => g,
@@ -501,6 +521,12 @@ impl GuestPool {
         pooled_call!(self, |x, s, h| x.check_health(s, h))
     }
 
+    /// A health check of a version on trial (a rollout's candidate): it takes no slot of the
+    /// datasource, whose calls the serving version still answers.
+    pub(crate) async fn wit_check_health_on_trial(&self) -> Result<wit_types::Health, GuestError> {
+        pooled_call!(self, Slotted::HostOnly, |x, s, h| x.check_health(s, h))
+    }
+
     pub(crate) async fn wit_call_resource(
         &self,
         request: &wit_types::ResourceRequest,
@@ -542,7 +568,7 @@ impl GuestPool {
         let host = self.host.stream_slot().map_err(GuestError::Busy)?;
         let deadline = Instant::now() + self.limits.call_timeout;
         let guest = {
-            let _slots = self.slots(deadline).await?;
+            let _slots = self.slots(deadline, Slotted::Datasource).await?;
             self.instantiate(deadline).await?
         };
         Ok(Streamer {
@@ -580,7 +606,7 @@ impl Streamer {
     ) -> Result<Streamer, (Streamer, GuestError)> {
         let deadline = Instant::now() + pool.limits.call_timeout;
         let guest = {
-            let _slots = match pool.slots(deadline).await {
+            let _slots = match pool.slots(deadline, Slotted::Datasource).await {
                 Ok(s) => s,
                 Err(e) => return Err((self, e)),
             };
@@ -603,7 +629,7 @@ impl Streamer {
     ) -> Result<Vec<wit_types::Frame>, GuestError> {
         let pool = self.pool.clone();
         let deadline = Instant::now() + pool.limits.call_timeout;
-        let _slots = pool.slots(deadline).await?;
+        let _slots = pool.slots(deadline, Slotted::Datasource).await?;
         let mut guest = match self.guest.take() {
             Some(g) => g,
             None => pool.instantiate(deadline).await?,

@@ -4,6 +4,7 @@
 //! rollback; streams follow a rollout at their next tick; idle instances end.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -338,6 +339,44 @@ async fn a_datasource_stream_cap_holds_across_a_rollout() {
         p.process.stream().run_stream(req).await.is_ok()
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_rollout_goes_through_while_the_datasources_call_slots_stay_busy() {
+    let p = Plugin::start_with_env(&[FAST_POLL]).await;
+    let synthetic = module_bytes("synthetic");
+    write_file(&p.module_path("busy"), &module_bytes("hostile"));
+    let c = || {
+        ctx(
+            "busy-slots",
+            json!({"module": "busy", "maxConcurrentCalls": 1, "callTimeoutMs": 3000}),
+            1,
+        )
+    };
+    assert_eq!(answer(&p, c()).await, "ok");
+    let done = AtomicBool::new(false);
+    // Six callers keep the datasource's one call slot taken, each call holding it for nearly
+    // the whole call timeout, with more calls queued for it than fit in a call's deadline, for
+    // as long as the old version serves. Creating and
+    // health-checking the new version must not wait for that slot.
+    let hold = || async {
+        while !done.load(Ordering::Relaxed) {
+            let model = json!({"attack": "hold_memory", "mb": 1, "ms": 2900});
+            p.query(c(), vec![query("H", model, 0, 1000, 1000)]).await;
+        }
+    };
+    let roll = async {
+        write_file(&p.module_path("busy"), &synthetic);
+        eventually("the new version serves", || async {
+            status(&p, c()).await["running"]["sha256"] == json!(sha256(&synthetic))
+        })
+        .await;
+        done.store(true, Ordering::Relaxed);
+    };
+    tokio::join!(hold(), hold(), hold(), hold(), hold(), hold(), roll);
+    let s = status(&p, c()).await;
+    assert!(s["rejected"].is_null(), "{s}");
+    assert_eq!(answer(&p, c()).await, "series-0");
 }
 
 #[tokio::test]
