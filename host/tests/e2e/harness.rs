@@ -152,17 +152,23 @@ impl Plugin {
         ctx: pb::PluginContext,
         path: &str,
     ) -> tonic::Streaming<pb::StreamPacket> {
+        self.try_run_stream(ctx, path)
+            .await
+            .expect("RunStream starts")
+    }
+
+    /// Starts RunStream on `path`, or gives the status the plugin refused it with.
+    pub async fn try_run_stream(
+        &self,
+        ctx: pb::PluginContext,
+        path: &str,
+    ) -> Result<tonic::Streaming<pb::StreamPacket>, tonic::Status> {
         let req = pb::RunStreamRequest {
             plugin_context: Some(ctx),
             path: path.into(),
             ..Default::default()
         };
-        self.process
-            .stream()
-            .run_stream(req)
-            .await
-            .expect("RunStream starts")
-            .into_inner()
+        Ok(self.process.stream().run_stream(req).await?.into_inner())
     }
 
     /// The plugin's CollectMetrics answer (Prometheus text).

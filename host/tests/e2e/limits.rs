@@ -25,12 +25,7 @@ async fn open(
     ctx: pb::PluginContext,
     path: &str,
 ) -> Result<tonic::Streaming<pb::StreamPacket>, tonic::Status> {
-    let req = pb::RunStreamRequest {
-        plugin_context: Some(ctx),
-        path: path.into(),
-        ..Default::default()
-    };
-    let mut stream = p.process.stream().run_stream(req).await?.into_inner();
+    let mut stream = p.try_run_stream(ctx, path).await?;
     match stream.message().await? {
         Some(_) => Ok(stream),
         None => Err(tonic::Status::aborted("stream ended without a packet")),

@@ -311,12 +311,7 @@ async fn a_datasource_stream_cap_holds_across_a_rollout() {
         answer(&p, c()).await == "ok"
     })
     .await;
-    let req = pb::RunStreamRequest {
-        plugin_context: Some(c()),
-        path: "ok".into(),
-        ..Default::default()
-    };
-    let refused = match p.process.stream().run_stream(req).await {
+    let refused = match p.try_run_stream(c(), "ok").await {
         Err(status) => status,
         Ok(_) => panic!("a second stream of a datasource capped at 1 ran on the new version"),
     };
@@ -331,12 +326,7 @@ async fn a_datasource_stream_cap_holds_across_a_rollout() {
     // Cancelled, the old version's stream gives the datasource its slot back.
     drop(first);
     eventually("the slot is free again", || async {
-        let req = pb::RunStreamRequest {
-            plugin_context: Some(c()),
-            path: "ok".into(),
-            ..Default::default()
-        };
-        p.process.stream().run_stream(req).await.is_ok()
+        p.try_run_stream(c(), "ok").await.is_ok()
     })
     .await;
 }
