@@ -8,11 +8,12 @@ use quarry_frame::to_json::{self, Include};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::tick_phase::Ticks;
+use super::unwind;
 use super::{
     DataQuery, DataResponse, ErrorSource, HealthResult, HealthStatus, PluginContext, QueryError,
     ResourceRequest, ResourceResponse, StreamDecision, Subscription,
 };
-use super::{tick_phase, unwind};
 use crate::bindings::wit_types::ErrorKind;
 use crate::instance::{DatasourceInstance, InstanceError, InstanceManager};
 use crate::metrics::Metrics;
@@ -273,26 +274,15 @@ impl Dispatcher {
         let (tx, rx) = mpsc::channel(16);
         let this = self.clone();
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval_at(tick_phase::first_tick(), interval);
-            // Skip keeps the stream on its grid after a late tick, so streams stay in step.
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut ticks = Ticks::new(interval);
             let mut last_schema = None;
             let mut failures = 0;
-            let mut skipped = false;
             tracing::debug!(path = %path, interval_ms = interval.as_millis() as u64, "stream started");
             loop {
-                let due = tokio::select! {
+                tokio::select! {
                     _ = tx.closed() => break,
-                    due = ticker.tick() => due,
-                };
-                // A tick more than half an interval late (the last one ran long) is skipped, so
-                // the module is not called twice in quick succession; the next is on the grid.
-                // Never two in a row: a host too loaded to tick on time still ticks.
-                if due.elapsed() > interval / 2 && !skipped {
-                    skipped = true;
-                    continue;
+                    _ = ticks.next() => {}
                 }
-                skipped = false;
                 // A rollout moved the datasource: the stream follows at this tick.
                 let serving = inst.guests();
                 if !Arc::ptr_eq(&serving, &streamer.pool) {

@@ -7,10 +7,49 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use tokio::time::Instant;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+/// One stream's ticks: on the grid, every `period`.
+pub(crate) struct Ticks {
+    interval: Interval,
+    period: Duration,
+    skipped: bool,
+}
+
+impl Ticks {
+    pub(crate) fn new(period: Duration) -> Self {
+        let mut interval = tokio::time::interval_at(first_tick(), period);
+        // After a late tick the next comes back to the grid, so streams stay in step.
+        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        Self {
+            interval,
+            period,
+            skipped: false,
+        }
+    }
+
+    /// Waits for the next tick to run. Cancel-safe (it is raced against the stream's end).
+    pub(crate) async fn next(&mut self) {
+        loop {
+            let due = self.interval.tick().await;
+            let run = runs(due.elapsed(), self.period, self.skipped);
+            self.skipped = !run;
+            if run {
+                return;
+            }
+        }
+    }
+}
+
+/// Whether a tick `late` past its time runs: one more than half a period late (the last tick
+/// ran long) is skipped, so the module is not called twice in quick succession, but never two
+/// in a row, so a host too loaded to tick on time still ticks.
+fn runs(late: Duration, period: Duration, skipped_last: bool) -> bool {
+    late <= period / 2 || skipped_last
+}
 
 /// The grid's step: short enough that no one sees the delay, long enough to gather streams.
-pub(crate) const SLOT: Duration = Duration::from_millis(10);
+const SLOT: Duration = Duration::from_millis(10);
 
 fn anchor() -> Instant {
     static ANCHOR: OnceLock<Instant> = OnceLock::new();
@@ -18,7 +57,7 @@ fn anchor() -> Instant {
 }
 
 /// The first slot boundary at or after now.
-pub(crate) fn first_tick() -> Instant {
+fn first_tick() -> Instant {
     next_boundary(anchor(), Instant::now(), SLOT)
 }
 
@@ -47,6 +86,20 @@ mod tests {
             assert!(b >= now, "{now_ms} ms gave an earlier boundary");
             assert!(b - now < slot, "{now_ms} ms waits a whole slot or more");
         }
+    }
+
+    #[test]
+    fn a_tick_over_half_a_period_late_is_skipped_but_never_two_in_a_row() {
+        let period = Duration::from_millis(100);
+        let ms = Duration::from_millis;
+        assert!(runs(ms(0), period, false));
+        assert!(runs(ms(50), period, false));
+        assert!(!runs(ms(51), period, false));
+        assert!(!runs(ms(99), period, false));
+        assert!(
+            runs(ms(51), period, true),
+            "the tick after a skipped one runs"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::source::{Change, Source, Version};
 use super::{DatasourceInstance, Inner};
 use crate::handler::{HealthResult, HealthStatus};
 use crate::oci::OciClient;
-use crate::runtime::{GuestPool, Runtime};
+use crate::runtime::{GuestError, GuestPool, Runtime};
 
 /// Why a rollback did not happen.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -128,12 +128,8 @@ async fn try_version(
         .await
         .map_err(|e| format!("creating the module instance failed: {e}"))?;
     let serving = inst.guests();
-    let on_trial = async {
-        pool.check_health_on_trial()
-            .await
-            .unwrap_or_else(|e| HealthResult::error(e.to_string()))
-    };
-    let (new, old) = tokio::join!(on_trial, health(&serving));
+    let (new, old) = tokio::join!(pool.check_health_on_trial(), serving.check_health());
+    let (new, old) = (or_error(new), or_error(old));
     if new.status != HealthStatus::Ok && old.status == HealthStatus::Ok {
         return Err(format!(
             "its health check failed where the running version's passes: {}",
@@ -143,10 +139,9 @@ async fn try_version(
     Ok(pool)
 }
 
-async fn health(pool: &GuestPool) -> HealthResult {
-    pool.check_health()
-        .await
-        .unwrap_or_else(|e| HealthResult::error(e.to_string()))
+/// A health check that could not run counts as a failed one.
+fn or_error(r: Result<HealthResult, GuestError>) -> HealthResult {
+    r.unwrap_or_else(|e| HealthResult::error(e.to_string()))
 }
 
 /// Moves every datasource on `source` back to its previous version.

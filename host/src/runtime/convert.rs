@@ -3,7 +3,7 @@
 
 use quarry_frame::CheckedFrame;
 
-use super::guest::{GuestError, GuestPool, Streamer};
+use super::guest::{GuestError, GuestPool, Slotted, Streamer};
 use crate::bindings::wit_types;
 use crate::handler::{
     DataQuery, DatasourceSettings, HealthResult, HealthStatus, ResourceRequest, ResourceResponse,
@@ -74,13 +74,16 @@ impl GuestPool {
     }
 
     pub async fn check_health(&self) -> Result<HealthResult, GuestError> {
-        let h = self.wit_check_health().await?;
-        untrusted::health(h).map_err(|e| self.invalid(e))
+        self.health(Slotted::Datasource).await
     }
 
     /// The health check of a rollout's candidate, which takes no slot of the datasource.
     pub(crate) async fn check_health_on_trial(&self) -> Result<HealthResult, GuestError> {
-        let h = self.wit_check_health_on_trial().await?;
+        self.health(Slotted::HostOnly).await
+    }
+
+    async fn health(&self, slotted: Slotted) -> Result<HealthResult, GuestError> {
+        let h = self.wit_check_health(slotted).await?;
         untrusted::health(h).map_err(|e| self.invalid(e))
     }
 

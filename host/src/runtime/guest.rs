@@ -197,7 +197,7 @@ struct Slots {
 
 /// Which slots a call takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Slotted {
+pub(super) enum Slotted {
     /// A slot of the datasource and one of the process: every call that serves Grafana.
     Datasource,
     /// A slot of the process only: creating a version's first instance and health-checking a
@@ -517,14 +517,13 @@ impl GuestPool {
             .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
-    pub(crate) async fn wit_check_health(&self) -> Result<wit_types::Health, GuestError> {
-        pooled_call!(self, |x, s, h| x.check_health(s, h))
-    }
-
-    /// A health check of a version on trial (a rollout's candidate): it takes no slot of the
+    /// A health check; a rollout's candidate runs it `HostOnly`, taking no slot of the
     /// datasource, whose calls the serving version still answers.
-    pub(crate) async fn wit_check_health_on_trial(&self) -> Result<wit_types::Health, GuestError> {
-        pooled_call!(self, Slotted::HostOnly, |x, s, h| x.check_health(s, h))
+    pub(super) async fn wit_check_health(
+        &self,
+        slotted: Slotted,
+    ) -> Result<wit_types::Health, GuestError> {
+        pooled_call!(self, slotted, |x, s, h| x.check_health(s, h))
     }
 
     pub(crate) async fn wit_call_resource(
@@ -552,6 +551,13 @@ impl GuestPool {
             .map_err(|e| GuestError::Module(untrusted::module_error(e)))
     }
 
+    /// A new guest instance for a stream, created as a call of the datasource.
+    async fn stream_guest(&self) -> Result<Guest, GuestError> {
+        let deadline = Instant::now() + self.limits.call_timeout;
+        let _slots = self.slots(deadline, Slotted::Datasource).await?;
+        self.instantiate(deadline).await
+    }
+
     /// A guest instance of its own for one stream, so the module can keep per-stream state
     /// between ticks. The stream holds a slot of its datasource (`maxStreams`) and of the
     /// process (`max_streams`) for as long as it runs.
@@ -566,11 +572,7 @@ impl GuestPool {
                 max: self.limits.max_streams,
             })?;
         let host = self.host.stream_slot().map_err(GuestError::Busy)?;
-        let deadline = Instant::now() + self.limits.call_timeout;
-        let guest = {
-            let _slots = self.slots(deadline, Slotted::Datasource).await?;
-            self.instantiate(deadline).await?
-        };
+        let guest = self.stream_guest().await?;
         Ok(Streamer {
             pool: self.clone(),
             guest: Some(guest),
@@ -604,16 +606,9 @@ impl Streamer {
         mut self,
         pool: &Arc<GuestPool>,
     ) -> Result<Streamer, (Streamer, GuestError)> {
-        let deadline = Instant::now() + pool.limits.call_timeout;
-        let guest = {
-            let _slots = match pool.slots(deadline, Slotted::Datasource).await {
-                Ok(s) => s,
-                Err(e) => return Err((self, e)),
-            };
-            match pool.instantiate(deadline).await {
-                Ok(g) => g,
-                Err(e) => return Err((self, e)),
-            }
+        let guest = match pool.stream_guest().await {
+            Ok(g) => g,
+            Err(e) => return Err((self, e)),
         };
         self.pool = pool.clone();
         self.guest = Some(guest);

@@ -250,12 +250,18 @@ async fn registry_logins_come_from_secure_settings_and_registries_from_the_opera
     let anonymous = answer(&p, on("anonymous", &reference)).await;
     assert!(anonymous.contains("refused access"), "{anonymous}");
 
-    let with_login = ctx_with_secrets(
-        "with-login",
-        json!({"module": reference, "registryUsername": "grafana"}),
-        &[("registryPassword", "s3cret-pass")],
+    // A datasource with the registry login in its settings.
+    let logged_in = |uid: &str, module: &str| {
+        ctx_with_secrets(
+            uid,
+            json!({"module": module, "registryUsername": "grafana"}),
+            &[("registryPassword", "s3cret-pass")],
+        )
+    };
+    assert_eq!(
+        answer(&p, logged_in("with-login", &reference)).await,
+        "series-0"
     );
-    assert_eq!(answer(&p, with_login).await, "series-0");
     // The datasource without a login still gets nothing: it does not ride on the other's.
     let again = answer(&p, on("anonymous-2", &reference)).await;
     assert!(again.contains("refused access"), "{again}");
@@ -263,12 +269,10 @@ async fn registry_logins_come_from_secure_settings_and_registries_from_the_opera
     let pinned = reg.reference(&format!("private/mod@{digest}"));
     let by_digest = answer(&p, on("anonymous-digest", &pinned)).await;
     assert!(by_digest.contains("refused access"), "{by_digest}");
-    let pinned_with_login = ctx_with_secrets(
-        "digest-with-login",
-        json!({"module": pinned, "registryUsername": "grafana"}),
-        &[("registryPassword", "s3cret-pass")],
+    assert_eq!(
+        answer(&p, logged_in("digest-with-login", &pinned)).await,
+        "series-0"
     );
-    assert_eq!(answer(&p, pinned_with_login).await, "series-0");
 
     let elsewhere = answer(&p, on("elsewhere", "oci://registry.example.com/x/y:1")).await;
     assert!(
